@@ -1,0 +1,10 @@
+"""Every module that defines tables, imported so that Base.metadata knows them all.
+
+Alembic's autogenerate and the models-versus-migrations test read the metadata after this
+import; a new models module is added here.
+"""
+
+import runtime.tenancy  # noqa: F401
+from runtime.db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,160 @@
+"""The database: one engine per process, a session per request or job, and the column types
+that keep money exact and time aware.
+
+The schema comes only from Alembic migrations (``relance db upgrade``); nothing here creates
+tables. Sessions are scoped: web requests and jobs each get a fresh one and remove it when done.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from sqlalchemy import DateTime, MetaData, Numeric, create_engine, event, exc, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+from runtime.settings import ConfigurationError
+
+# SQLite has no decimal type: SQLAlchemy reads its REAL values back as Decimal rounded to the
+# column's scale, exact for amounts below 10^11 at four places. PostgreSQL stores NUMERIC exactly.
+warnings.filterwarnings(
+    "ignore", message=r".*does \*not\* support Decimal objects natively", category=exc.SAWarning
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC, on PostgreSQL and on SQLite alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Relance stores timezone-aware times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Four decimal places: Xero unit amounts have four, and three-decimal currencies exist.
+Money = Annotated[Decimal, mapped_column(Numeric(19, 4))]
+Timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every Relance model."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Numeric(19, 4)}
+
+
+def display_url(url: str | URL) -> str:
+    """A database URL fit for a log line or an error: the password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_engine(url: str, *, pool: bool = True) -> Engine:
+    """An engine for ``url``; SQLite gets WAL and a busy timeout so web, worker and scheduler share it."""
+    parsed = make_url(url)
+    options: dict[str, Any] = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        options["connect_args"] = {"timeout": 30}
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        options["connect_args"] = {"connect_timeout": 5}
+        options["pool_pre_ping"] = True
+    if not pool:
+        options["poolclass"] = NullPool
+    engine = create_engine(parsed, **options)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Database:
+    """The process's engine and scoped session factory, bound once settings are known."""
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+
+    def bind(self, url: str) -> None:
+        """Point the process at ``url`` (again, for tests that switch databases)."""
+        if self._engine is not None:
+            self.session.remove()
+            self._engine.dispose()
+        self._engine = build_engine(url)
+        self.session.configure(bind=self._engine)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the database is not bound yet: call runtime.db.db.bind() (create_app does)")
+        return self._engine
+
+    def after_fork(self) -> None:
+        """Drop connections inherited from a parent process; they belong to the parent."""
+        self.session.remove()
+        if self._engine is not None:
+            self._engine.dispose(close=False)
+
+    def close(self) -> None:
+        """Close every pooled connection (the end of a process or of a test session)."""
+        self.session.remove()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def ping(self) -> None:
+        """Raise if the database does not answer."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+
+db = Database()
+
+
+def session() -> Session:
+    """The current request's or job's session."""
+    return db.session()
+
+
+def check_reachable(url: str) -> None:
+    """Fail with one clear line when the database at ``url`` cannot be reached."""
+    engine = build_engine(url, pool=False)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except exc.DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise ConfigurationError(f"cannot reach the database at {display_url(url)}: {reason}") from None
+    finally:
+        engine.dispose()

@@ -1,0 +1,187 @@
+"""Relance's settings: one typed object, read from the environment once.
+
+Nothing else in Relance reads ``os.environ``. A bare machine needs no setting at all
+(SQLite and an embedded Redis in the instance folder, generated development keys);
+production (``RELANCE_ENV=production``) refuses to start without its secrets.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; the message is one line a person can act on."""
+
+
+# Every setting a production deployment must provide, by environment variable.
+PRODUCTION_REQUIRED = ("SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL", "PUBLIC_URL")
+
+# A ledger is configured when its client id is set; then its secret and webhook key must be too.
+LEDGER_CREDENTIALS = {
+    "Xero": ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET", "XERO_WEBHOOK_KEY"),
+    "QuickBooks": ("QUICKBOOKS_CLIENT_ID", "QUICKBOOKS_CLIENT_SECRET", "QUICKBOOKS_WEBHOOK_VERIFIER"),
+}
+
+
+class Settings(BaseSettings):
+    """Every knob Relance has. Field ``foo_bar`` is environment variable ``FOO_BAR``."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    relance_env: Literal["development", "test", "production"] = "development"
+    relance_instance: Path = Field(default=Path("instance"))
+    database_url: str | None = None
+    redis_url: str | None = None
+    # Heroku Redis presents a self-signed certificate: "none" accepts it, as Heroku documents.
+    redis_ssl_cert_reqs: Literal["required", "optional", "none"] = "required"
+    secret_key: SecretStr | None = None
+    token_encryption_key: SecretStr | None = None
+    public_url: str | None = None
+    smtp_url: str = "smtp://127.0.0.1:8025"
+    xero_client_id: str | None = None
+    xero_client_secret: SecretStr | None = None
+    xero_webhook_key: SecretStr | None = None
+    quickbooks_client_id: str | None = None
+    quickbooks_client_secret: SecretStr | None = None
+    quickbooks_webhook_verifier: SecretStr | None = None
+    relance_today: date | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    worker_queues: str = "sync,default,low"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_a_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        if parts.scheme != "unix" and not parts.hostname:
+            raise ValueError("has no host")
+        try:
+            parts.port  # noqa: B018  (raises on a port that is not a number)
+        except ValueError as exc:
+            raise ValueError(f"has a bad port ({exc})") from None
+        db = parts.path.lstrip("/")
+        if parts.scheme != "unix" and db and not db.isdigit():
+            raise ValueError(f"names database {db!r}; a Redis database is a number")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        # Heroku still hands out postgres:// URLs; SQLAlchemy wants a dialect and driver.
+        if value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgres://")
+        elif value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if not value.startswith(("postgresql+psycopg://", "sqlite://")):
+            raise ValueError("must be a postgres:// or sqlite:// URL")
+        return value
+
+    @property
+    def production(self) -> bool:
+        return self.relance_env == "production"
+
+    @property
+    def instance_path(self) -> Path:
+        return self.relance_instance.resolve()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database to use: DATABASE_URL, or SQLite in the instance folder."""
+        return self.database_url or f"sqlite:///{self.instance_path / 'relance.db'}"
+
+    @property
+    def external_url(self) -> str:
+        """Where people and ledgers reach this Relance (OAuth redirects, webhooks, links in emails)."""
+        return (self.public_url or "http://127.0.0.1:5000").rstrip("/")
+
+    @property
+    def queues(self) -> list[str]:
+        return [name.strip() for name in self.worker_queues.split(",") if name.strip()]
+
+    def secret(self, name: Literal["secret_key", "token_encryption_key"]) -> str:
+        """A secret's value; outside production a missing one is generated once and kept in the instance."""
+        value: SecretStr | None = getattr(self, name)
+        if value is not None:
+            return value.get_secret_value()
+        if self.production:  # check() refuses this at start; this guards a code path that skipped it
+            raise ConfigurationError(f"{name.upper()} must be set when RELANCE_ENV=production")
+        return _development_secret(self.instance_path, name)
+
+    def check(self) -> None:
+        """Refuse to run with settings that cannot work; every message names the variable."""
+        if self.production:
+            missing = [var for var in PRODUCTION_REQUIRED if not getattr(self, var.lower())]
+            if missing:
+                raise ConfigurationError(f"{', '.join(missing)} must be set when RELANCE_ENV=production")
+            configured = [
+                ledger for ledger, ids in LEDGER_CREDENTIALS.items() if getattr(self, ids[0].lower())
+            ]
+            if not configured:
+                raise ConfigurationError(
+                    "XERO_CLIENT_ID or QUICKBOOKS_CLIENT_ID must be set when RELANCE_ENV=production"
+                )
+            for ledger in configured:
+                missing = [var for var in LEDGER_CREDENTIALS[ledger][1:] if not getattr(self, var.lower())]
+                if missing:
+                    raise ConfigurationError(f"{', '.join(missing)} must be set to connect {ledger}")
+        if self.token_encryption_key is not None:
+            for key in self.token_encryption_key.get_secret_value().split(","):
+                try:
+                    Fernet(key.strip())
+                except ValueError:
+                    raise ConfigurationError(
+                        "TOKEN_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), comma-separated"
+                    ) from None
+
+
+def _development_secret(instance: Path, name: str) -> str:
+    """Generate a development secret once and keep it, so sessions and tokens survive restarts."""
+    path = instance / f".{name}"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = Fernet.generate_key().decode() if name == "token_encryption_key" else secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read from the environment on first use."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigurationError(f"{variable} {first['msg'].removeprefix('Value error, ')}") from None
+    settings.check()
+    return settings
+
+
+def reload_settings() -> Settings:
+    """Read the environment again (tests and the demo change it between runs)."""
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def child_environment(**overrides: str) -> dict[str, str]:
+    """The environment for a child process of Relance's: ours, with ``overrides`` set."""
+    import os
+
+    return {**os.environ, **{name.upper(): value for name, value in overrides.items()}}

@@ -1,0 +1,144 @@
+"""Fixtures over real parts: the session's own database and Redis, the app, and real
+`relance` processes (worker, scheduler, demo) started as subprocesses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from runtime import clock
+from runtime.db import Base, db
+from runtime.settings import Settings, reload_settings
+from tests.services import TestServices, from_environment
+
+REPO = Path(__file__).resolve().parent.parent
+_services: TestServices | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _services
+    folder = Path(tempfile.mkdtemp(prefix="relance-tests-"))
+    _services = from_environment(folder)
+    os.environ.update(_services.start())
+    config.stash[_folder_key] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    db.close()  # release pooled connections so the database can be dropped
+    if _services is not None:
+        _services.stop()
+    shutil.rmtree(config.stash.get(_folder_key, ""), ignore_errors=True)
+
+
+_folder_key = pytest.StashKey[Path]()
+
+
+@pytest.fixture(scope="session")
+def services() -> TestServices:
+    assert _services is not None
+    return _services
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return reload_settings()
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    from web import create_app
+
+    app = create_app(settings)
+    app.config.update(TESTING=True)
+    yield app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def redis_client(settings: Settings) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(settings.redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def session(app) -> Iterator:  # type: ignore[no-untyped-def]
+    """The database session; every table is emptied after the test."""
+    yield db.session
+    db.session.rollback()
+    with db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _real_clock() -> Iterator[None]:
+    clock.reset()
+    yield
+    clock.reset()
+
+
+def relance_command(*args: str) -> list[str]:
+    """The `relance` CLI as a subprocess command, run from the repository."""
+    return [sys.executable, "-m", "web", *args]
+
+
+@pytest.fixture
+def start_process() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start `relance …` subprocesses that are stopped (SIGTERM, then SIGKILL) after the test."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(
+        *args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()
+    ) -> subprocess.Popen[str]:
+        environment = {name: value for name, value in os.environ.items() if name not in unset}
+        process = subprocess.Popen(
+            relance_command(*args),
+            cwd=REPO,
+            env={**environment, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20.0, interval: float = 0.05) -> object:
+    """Poll ``condition`` until it returns something truthy; fail the test at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

@@ -1,0 +1,53 @@
+"""`relance demo` (what `make demo` runs) on a fresh instance: up within 60 s, down on one Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import socket
+from pathlib import Path
+
+import requests
+
+from tests.conftest import wait_until
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def test_demo_serves_healthz_and_one_ctrl_c_stops_everything(tmp_path: Path, start_process) -> None:
+    port = free_port()
+    instance = tmp_path / "instance"
+    demo = start_process(
+        "demo",
+        "--port",
+        str(port),
+        env={"RELANCE_INSTANCE": str(instance), "RELANCE_ENV": "development"},
+        unset=("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY"),
+    )
+
+    wait_until(lambda: healthy(f"http://127.0.0.1:{port}/healthz"), timeout=60, interval=0.5)
+    body = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()
+    assert body["database"] == "ok" and body["redis"] == "ok"
+    assert (instance / "relance.db").exists()
+    assert (instance / "redis" / "redis.sock").exists()  # the embedded Redis, owned by the demo
+
+    demo.send_signal(signal.SIGINT)
+    output = demo.communicate(timeout=30)[0]
+
+    assert demo.returncode is not None
+    assert not healthy(f"http://127.0.0.1:{port}/healthz")
+    assert not (instance / "redis" / "redis.sock").exists(), "the embedded Redis stops with the demo"
+    assert f"http://127.0.0.1:{port}/" in output
+    for process in ("web", "worker", "scheduler"):
+        assert f"| {process} started" in output and f"| {process} stopped" in output
+    assert "Traceback" not in output

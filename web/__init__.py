@@ -1,0 +1,76 @@
+"""The web app: accountants' and owners' pages, the customer portal, webhook routes and /healthz.
+
+``create_app`` is the one way to build it; the CLI, gunicorn and the tests all call it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFProtect
+
+from runtime import jobs, logs
+from runtime import redis as relance_redis
+from runtime.db import db
+from runtime.settings import Settings, get_settings
+
+log = logs.get_logger(__name__)
+csrf = CSRFProtect()
+
+# An incoming X-Request-ID is kept only if it looks like an id, never echoed raw into logs.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask app for ``settings`` (read from the environment if not given)."""
+    settings = settings or get_settings()
+    logs.configure(settings.log_level)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret("secret_key"),
+        RELANCE_SETTINGS=settings,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.external_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    db.bind(settings.sqlalchemy_url)
+    redis_client = relance_redis.connect(settings)
+    app.extensions["redis"] = redis_client
+    jobs.use_connection(redis_client)
+    csrf.init_app(app)
+
+    from web.health import health
+
+    app.register_blueprint(health)
+    _log_requests(app)
+    app.teardown_appcontext(lambda _exc: db.session.remove())
+    return app
+
+
+def _log_requests(app: Flask) -> None:
+    """One JSON line per request, carrying the request id that the response also returns."""
+
+    @app.before_request
+    def start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.monotonic()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+    @app.after_request
+    def finish(response):  # type: ignore[no-untyped-def]
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            ms=round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1),
+        )
+        return response

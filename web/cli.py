@@ -1,0 +1,100 @@
+"""The `relance` command: one CLI for people and for the Procfile.
+
+A configuration problem ends any command with one line on stderr and exit status 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+import migrations
+from runtime import jobs
+from runtime.settings import ConfigurationError, get_settings
+from web.preflight import check_services, preflight
+
+
+@click.group(help="Relance: credit control for small businesses on Xero and QuickBooks Online.")
+def cli() -> None:
+    pass
+
+
+@cli.group()
+def db() -> None:
+    """The database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    settings = get_settings()
+    from runtime.db import check_reachable, display_url
+
+    check_reachable(settings.sqlalchemy_url)
+    migrations.upgrade(settings.sqlalchemy_url, revision)
+    click.echo(f"database {display_url(settings.sqlalchemy_url)} is at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION."""
+    migrations.downgrade(get_settings().sqlalchemy_url, revision)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+def db_revision(message: str) -> None:
+    """Write a new migration from what the models have and the database lacks."""
+    migrations.revision(get_settings().sqlalchemy_url, message)
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--queues", help="Comma-separated queue names, in priority order (default: WORKER_QUEUES).")
+def worker(burst: bool, queues: str | None) -> None:
+    """Run an RQ worker on Relance's queues."""
+    settings = get_settings()
+    app = preflight(settings)
+    names = [name.strip() for name in queues.split(",")] if queues else settings.queues
+    jobs.run_worker(app.extensions["redis"], names, app, burst=burst, log_level=settings.log_level)
+
+
+@cli.command()
+def scheduler() -> None:
+    """Run RQ's cron scheduler with Relance's periodic jobs (one per deployment)."""
+    from web.schedule import PERIODIC_JOBS
+
+    settings = get_settings()
+    app = preflight(settings)
+    jobs.run_scheduler(app.extensions["redis"], PERIODIC_JOBS, log_level=settings.log_level)
+
+
+@cli.command()
+@click.option("--port", default=5000, show_default=True, help="Port of the web app.")
+def demo(port: int) -> None:
+    """Run web, worker and scheduler together on this machine; Ctrl-C stops them all."""
+    from web.demo import run_demo
+
+    settings = get_settings()
+    check_services(settings)
+    sys.exit(run_demo(settings, port))
+
+
+def main() -> None:
+    """Entry point of the `relance` console script."""
+    try:
+        status = cli.main(prog_name="relance", standalone_mode=False)
+    except ConfigurationError as error:
+        click.echo(f"relance: {error}", err=True)
+        sys.exit(2)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    sys.exit(status if isinstance(status, int) else 0)
