@@ -4,6 +4,7 @@ Alembic's autogenerate and the models-versus-migrations test read the metadata a
 import; a new models module is added here.
 """
 
+import integration.connections  # noqa: F401
 import runtime.tenancy  # noqa: F401
 from runtime.db import Base
 
