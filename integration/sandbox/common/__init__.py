@@ -1,0 +1,1 @@
+"""API-neutral scaffolding shared by the ledger sandboxes; see README.md for each module's API."""

@@ -1,0 +1,157 @@
+"""Which stored entities a parsed query selects, in which order, and which page of them.
+
+Comparison follows the stored value's type: amounts compare as Decimal, `MetaData.*Time`
+as instants (the literal may carry `-07:00`, `-0700`, `Z` or no offset), Ids numerically,
+references (`CustomerRef = '12'`) by their `value`, text case-insensitively. Intuit limits
+filtering to documented properties and answers others with a QueryValidationError; the
+whitelist below is the documented filterable set for the entities the sandbox serves (DQ and
+the per-entity API reference), plus what Relance and the peers filter on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .faults import QueryValidationError
+from .query import Condition, Query
+from .wire import parse_timestamp
+
+_COMMON = {"id", "metadata.createtime", "metadata.lastupdatedtime"}
+_TXN = _COMMON | {"docnumber", "txndate", "customerref", "totalamt", "privatenote"}
+QUERYABLE: dict[str, set[str]] = {
+    "Customer": _COMMON
+    | {
+        "displayname",
+        "companyname",
+        "givenname",
+        "familyname",
+        "active",
+        "balance",
+        "primaryemailaddr",
+        "fullyqualifiedname",
+        "printoncheckname",
+    },
+    "Invoice": _TXN | {"duedate", "balance", "salestermref", "emailstatus"},
+    "Payment": _TXN,
+    "CreditMemo": _TXN | {"balance", "remainingcredit"},
+    "Term": _COMMON | {"name", "active", "type", "duedays"},
+    "Attachable": _COMMON
+    | {"note", "attachableref.entityref.type", "attachableref.entityref.value", "filename"},
+    "CompanyInfo": _COMMON | {"companyname"},
+    "Preferences": _COMMON,
+}
+
+
+def lookup(view: Mapping[str, Any], path: str) -> list[Any]:
+    """Every value at a dotted path (case-insensitive names; lists fan out)."""
+    current: list[Any] = [view]
+    for part in path.split("."):
+        found: list[Any] = []
+        for node in current:
+            node_items = node if isinstance(node, list) else [node]
+            for item in node_items:
+                if isinstance(item, Mapping):
+                    for key, value in item.items():
+                        if key.lower() == part.lower():
+                            found.extend(value if isinstance(value, list) else [value])
+        current = found
+    return [value["value"] if isinstance(value, Mapping) and "value" in value else value for value in current]
+
+
+def _coerce(stored: Any, literal: Any) -> tuple[Any, Any]:
+    """Bring a stored value and a query literal to comparable Python values."""
+    if isinstance(stored, bool):
+        wanted = literal if isinstance(literal, bool) else str(literal).lower() == "true"
+        return stored, wanted
+    if isinstance(stored, Decimal):
+        try:
+            return stored, Decimal(str(literal))
+        except InvalidOperation as error:
+            raise QueryValidationError(f"cannot compare {stored} with '{literal}'") from error
+    if isinstance(stored, datetime):
+        try:
+            return stored, parse_timestamp(str(literal))
+        except ValueError as error:
+            raise QueryValidationError(f"'{literal}' is not a valid date time") from error
+    text, wanted_text = str(stored), str(literal)
+    if text.isdigit() and wanted_text.isdigit():
+        return int(text), int(wanted_text)
+    return text.lower(), wanted_text.lower()
+
+
+def _like(stored: Any, pattern: str) -> bool:
+    parts = pattern.lower().split("%")
+    text = str(stored).lower()
+    if len(parts) == 1:
+        return text == parts[0]
+    if not text.startswith(parts[0]) or not text.endswith(parts[-1]):
+        return False
+    position = len(parts[0])
+    for middle in parts[1:-1]:
+        found = text.find(middle, position)
+        if found < 0:
+            return False
+        position = found + len(middle)
+    return position <= len(text) - len(parts[-1])
+
+
+def _holds(stored: Any, condition: Condition) -> bool:
+    operator = condition.operator
+    if operator == "LIKE":
+        return _like(stored, str(condition.value))
+    if operator == "IN":
+        return any(_holds(stored, Condition(condition.path, "=", value)) for value in condition.value)
+    left, right = _coerce(stored, condition.value)
+    if operator == "=":
+        return left == right
+    if operator == "<":
+        return left < right
+    if operator == ">":
+        return left > right
+    if operator == "<=":
+        return left <= right
+    return left >= right
+
+
+def matches(view: Mapping[str, Any], condition: Condition) -> bool:
+    """True when any value at the condition's path satisfies it."""
+    return any(_holds(value, condition) for value in lookup(view, condition.path) if value is not None)
+
+
+def check_queryable(query: Query) -> None:
+    """Refuse unknown entities and non-filterable properties like Intuit does."""
+    allowed = QUERYABLE.get(query.entity)
+    if allowed is None:
+        raise QueryValidationError(f"Invalid context declaration : {query.entity}")
+    for path in [c.path for c in query.conditions] + [o.path for o in query.ordering]:
+        if path.lower() not in allowed:
+            raise QueryValidationError(f"property '{path}' is not queryable")
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, 0)
+    if isinstance(value, str) and value.isdigit():
+        return (1, int(value))
+    if isinstance(value, str):
+        return (2, value.lower())
+    return (1, value)
+
+
+def select(query: Query, views: Iterable[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], int]:
+    """The page of views the query asks for, and how many matched in all."""
+    check_queryable(query)
+    chosen = [view for view in views if all(matches(view, c) for c in query.conditions)]
+    ordering = query.ordering or ()
+    # Without ORDERBY the order is by Id, which keeps STARTPOSITION paging stable.
+    chosen.sort(key=lambda view: _sort_key(view.get("Id")))
+    for term in reversed(ordering):
+        chosen.sort(
+            key=lambda view, path=term.path: _sort_key((lookup(view, path) or [None])[0]),
+            reverse=term.descending,
+        )
+    start = query.start_position - 1
+    return chosen[start : start + query.max_results], len(chosen)
