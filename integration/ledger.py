@@ -199,6 +199,14 @@ class ReconnectRequired(LedgerError):
         self.reason = reason
 
 
+class LedgerUnauthorized(LedgerError):
+    """The ledger refused our credentials even with a fresh access token (a second 401, or 403).
+
+    A ledger client does not know Relance's connection ids; whoever built it from a connection
+    turns this into :class:`ReconnectRequired` (or ``on_unauthorized`` raises that directly).
+    """
+
+
 class LedgerUnavailable(LedgerError):
     """The ledger answered with a server error or not at all; the job is retried later."""
 
