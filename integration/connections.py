@@ -9,16 +9,21 @@ and the stored tokens belong to the grant.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from integration.vault import SealedText
 from runtime import clock
 from runtime.db import Base
-from runtime.tenancy import Organisation
+from runtime.tenancy import Membership, Organisation, Role, User, record
+
+if TYPE_CHECKING:
+    from integration.oauth import TokenSet
 
 
 class Provider(StrEnum):
@@ -83,3 +88,87 @@ class Connection(Base):
     @property
     def active(self) -> bool:
         return self.status == ConnectionStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A ledger tenant a consent reached: a Xero organisation or a QuickBooks realm."""
+
+    tenant_id: str
+    name: str
+    provider_connection_id: str | None = None
+
+
+def record_consent(
+    session: Session,
+    provider: Provider,
+    tokens: TokenSet,
+    tenants: list[Tenant],
+    user: User | None = None,
+) -> list[Connection]:
+    """Keep what a consent gave: one grant, and a connection per tenant (updated, never duplicated).
+
+    A new tenant becomes a new organisation; the person who consented becomes its owner.
+    """
+    grant = LedgerGrant(
+        provider=provider.value,
+        subject=tokens.subject,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        access_expires_at=tokens.access_expires_at,
+        refresh_expires_at=tokens.refresh_expires_at,
+        scopes=" ".join(tokens.scopes),
+    )
+    session.add(grant)
+    connections = []
+    for tenant in tenants:
+        connection = session.scalar(
+            select(Connection).where(
+                Connection.provider == provider.value, Connection.tenant_id == tenant.tenant_id
+            )
+        )
+        action = "connection.reconnected"
+        if connection is None:
+            action = "connection.connected"
+            organisation = Organisation(name=tenant.name or tenant.tenant_id)
+            connection = Connection(
+                organisation=organisation, provider=provider.value, tenant_id=tenant.tenant_id
+            )
+            session.add(connection)
+        connection.grant = grant
+        connection.tenant_name = tenant.name or connection.tenant_name
+        connection.provider_connection_id = tenant.provider_connection_id or connection.provider_connection_id
+        connection.status = ConnectionStatus.ACTIVE.value
+        connection.status_reason = ""
+        connection.disconnected_at = None
+        session.flush()
+        if user is not None:
+            ensure_membership(session, user, connection.organisation)
+        record(
+            session,
+            connection.organisation_id,
+            action,
+            subject=f"connection:{connection.id}",
+            actor_user_id=user.id if user else None,
+            provider=provider.value,
+            tenant=tenant.name,
+        )
+        connections.append(connection)
+    return connections
+
+
+def ensure_membership(session: Session, user: User, organisation: Organisation) -> Membership:
+    """The person's membership of the organisation; the first member is its owner."""
+    membership = session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation.id)
+    )
+    if membership is None:
+        has_members = session.scalar(
+            select(Membership.id).where(Membership.organisation_id == organisation.id)
+        )
+        membership = Membership(
+            user=user, organisation=organisation, role=(Role.MEMBER if has_members else Role.OWNER).value
+        )
+        session.add(membership)
+        session.flush()
+    return membership

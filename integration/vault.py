@@ -59,3 +59,24 @@ class SealedText(TypeDecorator[str]):
 
     def process_result_value(self, value: bytes | None, dialect: Any) -> str | None:
         return None if value is None else unseal(bytes(value))
+
+
+def reseal_all(session: Any) -> int:
+    """Re-seal every stored token under the newest key; returns how many grants were rewritten.
+
+    Run after prepending a new key to TOKEN_ENCRYPTION_KEY; then the old key can be dropped.
+    """
+    from sqlalchemy import text
+
+    rows = session.execute(text("SELECT id, access_token, refresh_token FROM ledger_grants")).all()
+    for grant_id, access, refresh in rows:
+        session.execute(
+            text("UPDATE ledger_grants SET access_token = :access, refresh_token = :refresh WHERE id = :id"),
+            {
+                "id": grant_id,
+                "access": reseal(bytes(access)),
+                "refresh": reseal(bytes(refresh)) if refresh is not None else None,
+            },
+        )
+    session.commit()
+    return len(rows)

@@ -48,12 +48,22 @@ class Settings(BaseSettings):
     token_encryption_key: SecretStr | None = None
     public_url: str | None = None
     smtp_url: str = "smtp://127.0.0.1:8025"
+    mail_from: str = "Relance <relance@localhost>"
     xero_client_id: str | None = None
     xero_client_secret: SecretStr | None = None
     xero_webhook_key: SecretStr | None = None
     quickbooks_client_id: str | None = None
     quickbooks_client_secret: SecretStr | None = None
     quickbooks_webhook_verifier: SecretStr | None = None
+    # None talks to the real Xero and Intuit hosts; a URL talks to a ledger sandbox that serves
+    # every host of that ledger under one base URL (`relance sandbox xero|quickbooks`).
+    xero_base_url: str | None = None
+    quickbooks_base_url: str | None = None
+    xero_scopes: str = (
+        "openid profile email offline_access accounting.transactions accounting.contacts "
+        "accounting.settings.read accounting.reports.read"
+    )
+    quickbooks_scopes: str = "com.intuit.quickbooks.accounting openid profile email"
     relance_today: date | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     worker_queues: str = "sync,default,low"
@@ -139,6 +149,12 @@ class Settings(BaseSettings):
                 missing = [var for var in LEDGER_CREDENTIALS[ledger][1:] if not getattr(self, var.lower())]
                 if missing:
                     raise ConfigurationError(f"{', '.join(missing)} must be set to connect {ledger}")
+        for name in ("xero_base_url", "quickbooks_base_url"):
+            url = getattr(self, name)
+            if url and self.production:
+                raise ConfigurationError(f"{name.upper()} points at a ledger sandbox; unset it in production")
+            if url and urlsplit(url).scheme not in ("http", "https"):
+                raise ConfigurationError(f"{name.upper()} must be an http(s) URL")
         if self.token_encryption_key is not None:
             for key in self.token_encryption_key.get_secret_value().split(","):
                 try:
@@ -171,7 +187,20 @@ def get_settings() -> Settings:
         variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise ConfigurationError(f"{variable} {first['msg'].removeprefix('Value error, ')}") from None
     settings.check()
+    _allow_plain_http_to_loopback_sandboxes(settings)
     return settings
+
+
+def _allow_plain_http_to_loopback_sandboxes(settings: Settings) -> None:
+    """oauthlib refuses http:// endpoints unless OAUTHLIB_INSECURE_TRANSPORT is set. A ledger
+    sandbox on this machine speaks plain http on loopback; nothing else ever gets that leave,
+    and production refuses sandbox URLs altogether (see check())."""
+    import os
+
+    sandboxes = [url for url in (settings.xero_base_url, settings.quickbooks_base_url) if url]
+    loopback = all(urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1") for url in sandboxes)
+    if sandboxes and loopback and not settings.production:
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 
 
 def reload_settings() -> Settings:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from runtime import clock
+from runtime import clock, jobs
 from runtime.db import Base, db
 from runtime.settings import Settings, reload_settings
 from tests.services import TestServices, from_environment
@@ -72,6 +72,7 @@ def client(app):  # type: ignore[no-untyped-def]
 def redis_client(settings: Settings) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(settings.redis_url)
     client.flushdb()
+    jobs.use_connection(client)  # what this process enqueues goes here
     yield client
     client.flushdb()
     client.close()
@@ -93,6 +94,15 @@ def _real_clock() -> Iterator[None]:
     clock.reset()
     yield
     clock.reset()
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def relance_command(*args: str) -> list[str]:
@@ -142,3 +152,41 @@ def wait_until(condition: Callable[[], object], timeout: float = 20.0, interval:
             return result
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on a loopback port, keeping what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        mailbox = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+                import email
+                from email import policy
+
+                mailbox.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+                return "250 Message accepted for delivery"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> str:
+        self.controller.start()
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def mailbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    """Mail sent by Relance lands here; SMTP_URL points at it."""
+    box = Mailbox()
+    monkeypatch.setenv("SMTP_URL", box.start())
+    reload_settings()
+    yield box
+    box.stop()

@@ -10,7 +10,7 @@ import time
 import uuid
 
 import structlog
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_wtf.csrf import CSRFProtect
 
 from runtime import jobs, logs
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.external_url.startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
     db.bind(settings.sqlalchemy_url)
     redis_client = relance_redis.connect(settings)
@@ -44,12 +45,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     jobs.use_connection(redis_client)
     csrf.init_app(app)
 
+    from web.auth import auth, login_manager
+    from web.connect import connect
+    from web.dashboard import dashboard
     from web.health import health
-
-    app.register_blueprint(health)
+    login_manager.init_app(app)
+    for blueprint in (health, auth, connect, dashboard):
+        app.register_blueprint(blueprint)
     _log_requests(app)
     app.teardown_appcontext(lambda _exc: db.session.remove())
     return app
+
+
+def settings() -> Settings:
+    """The settings of the app serving this request."""
+    return current_app.config["RELANCE_SETTINGS"]
 
 
 def _log_requests(app: Flask) -> None:

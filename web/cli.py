@@ -52,6 +52,39 @@ def db_revision(message: str) -> None:
     migrations.revision(get_settings().sqlalchemy_url, message)
 
 
+@cli.group()
+def sandbox() -> None:
+    """Local emulators of Xero and QuickBooks Online, for development, tests and the demo."""
+
+
+def _attach_sandboxes() -> None:
+    from integration.sandbox.quickbooks.cli import quickbooks
+    from integration.sandbox.xero.cli import xero
+
+    sandbox.add_command(xero)
+    sandbox.add_command(quickbooks)
+
+
+_attach_sandboxes()
+
+
+@cli.group()
+def tokens() -> None:
+    """Ledger tokens stored (encrypted) in the database."""
+
+
+@tokens.command("rotate-key")
+def tokens_rotate_key() -> None:
+    """Re-encrypt every stored token with the first key of TOKEN_ENCRYPTION_KEY."""
+    from integration.vault import reseal_all
+    from runtime.db import db as database
+
+    settings = get_settings()
+    database.bind(settings.sqlalchemy_url)
+    count = reseal_all(database.session())
+    click.echo(f"re-encrypted the tokens of {count} grant(s) with the newest key")
+
+
 @cli.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--queues", help="Comma-separated queue names, in priority order (default: WORKER_QUEUES).")

@@ -68,3 +68,24 @@ def test_a_token_sealed_with_a_forgotten_key_says_so(session, monkeypatch) -> No
     session.expire_all()
     with pytest.raises(vault.SealedTokenUnreadable):
         session.scalars(select(LedgerGrant)).one()
+
+
+def test_rotate_key_reseals_every_grant_so_the_old_key_can_go(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from web.cli import cli
+
+    old_key = reload_settings().secret("token_encryption_key")
+    grant_id = store_grant(session)
+    new_key = Fernet.generate_key().decode()
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", f"{new_key},{old_key}")
+    reload_settings()
+
+    result = CliRunner().invoke(cli, ["tokens", "rotate-key"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 grant(s)" in result.output
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", new_key)  # the old key is gone
+    reload_settings()
+    session.expire_all()
+    assert session.get(LedgerGrant, grant_id).refresh_token == "rt-secret-value"

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import signal
-import socket
 from pathlib import Path
 
 import requests
 
-from tests.conftest import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.conftest import free_port, wait_until
 
 
 def healthy(url: str) -> bool:

@@ -1,0 +1,67 @@
+"""The ledger of a connection: the right client, with its tokens and its rate limits.
+
+``ledger_for(connection)`` is the one way sync and reminders reach a ledger. Callers never
+branch on the provider.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from integration.connections import Connection, Provider
+from integration.grants import GrantTokens
+from integration.ledger import Ledger, ReconnectRequired
+from integration.providers import endpoints
+from integration.rate_limit import TenantRateLimiter
+from runtime.settings import Settings, get_settings
+
+
+class _TokenSource:
+    """Hands a client the grant's token, and on a 401 the token that replaced it."""
+
+    def __init__(self, keeper: GrantTokens) -> None:
+        self.keeper = keeper
+        self.last: str | None = None
+
+    def current(self) -> str:
+        self.last = self.keeper.access_token()
+        return self.last
+
+    def renewed(self) -> str:
+        self.last = self.keeper.refresh(self.last)
+        return self.last
+
+
+def ledger_for(connection: Connection, redis_client: redis.Redis, settings: Settings | None = None) -> Ledger:
+    """A ``Ledger`` for an active connection."""
+    if not connection.active or connection.grant_id is None:
+        raise ReconnectRequired(
+            connection.id, connection.status_reason or f"connection is {connection.status}"
+        )
+    settings = settings or get_settings()
+    found = endpoints(settings, connection.provider)
+    tokens = _TokenSource(GrantTokens(connection.grant_id, found, redis_client))
+    limiter = TenantRateLimiter(redis_client, connection.provider, connection.tenant_id)
+    if connection.provider == Provider.XERO:
+        from integration.xero.client import XeroLedger
+
+        return XeroLedger(
+            connection.tenant_id,
+            found.api_url,
+            tokens.current,
+            on_unauthorized=tokens.renewed,
+            limiter=limiter,
+            client_id=found.client_id,
+            client_secret=found.client_secret,
+        )
+    from integration.quickbooks.client import QuickBooksLedger
+
+    return QuickBooksLedger(  # type: ignore[call-arg]
+        connection.tenant_id,
+        found.api_url,
+        tokens.current,
+        on_unauthorized=tokens.renewed,
+        limiter=limiter,
+        client_id=found.client_id,
+        client_secret=found.client_secret,
+    )

@@ -1,0 +1,53 @@
+"""Sending email through the SMTP server named by SMTP_URL.
+
+``smtp://host:port`` sends in the clear (a local mailbox in development), ``smtp+starttls://``
+upgrades with STARTTLS and refuses a server that cannot, ``smtps://`` speaks TLS from the
+start. A user and password in the URL log in. Failures raise, so the job that sends is retried.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import unquote, urlsplit
+
+from runtime.logs import get_logger
+from runtime.settings import ConfigurationError, get_settings
+
+log = get_logger(__name__)
+TIMEOUT = 30
+
+
+def compose(to: list[str], subject: str, text: str, html: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = get_settings().mail_from
+    message["To"] = ", ".join(to)
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="relance")
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def send(message: EmailMessage) -> None:
+    """Hand the message to the SMTP server."""
+    url = urlsplit(get_settings().smtp_url)
+    host, port = url.hostname or "127.0.0.1", url.port
+    if url.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port or 465, timeout=TIMEOUT, context=ssl.create_default_context()
+        )
+    elif url.scheme in ("smtp", "smtp+starttls"):
+        client = smtplib.SMTP(host, port or 25, timeout=TIMEOUT)
+    else:
+        raise ConfigurationError("SMTP_URL must start with smtp://, smtp+starttls:// or smtps://")
+    with client:
+        if url.scheme == "smtp+starttls":
+            client.starttls(context=ssl.create_default_context())
+        if url.username:
+            client.login(unquote(url.username), unquote(url.password or ""))
+        client.send_message(message)
+    log.info("mail.sent", subject=message["Subject"], recipients=len(message["To"].split(",")))

@@ -1,0 +1,168 @@
+"""Connecting a ledger: the OAuth 2.0 authorization-code flow with state and PKCE, for
+signing in and for connecting organisations, and the marketplaces' entry points.
+
+The callback is the only place Relance calls a ledger inside a web request, and it must: it
+exchanges the code and (Xero) asks which organisations the consent reached.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user
+from sqlalchemy import select
+
+from integration import oauth
+from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
+from integration.consent import xero_tenants
+from integration.grants import confirm_disconnected_in_ledger, disconnect, tell_ledger_disconnected
+from integration.ledger import LedgerError
+from integration.providers import ProviderEndpoints, configured_providers, endpoints
+from runtime import jobs
+from runtime.db import db
+from runtime.logs import get_logger
+from runtime.tenancy import Membership
+from web import settings
+from web.auth import Person, person_for_identity
+
+connect = Blueprint("connect", __name__)
+log = get_logger(__name__)
+PENDING = "oauth_pending"
+
+
+def provider_endpoints(provider: str) -> ProviderEndpoints:
+    if provider not in {p.value for p in configured_providers(settings())}:
+        abort(404)
+    return endpoints(settings(), provider)
+
+
+def start_flow(provider: str, purpose: str):  # type: ignore[no-untyped-def]
+    """Send the browser to the ledger, remembering what we asked in the signed session cookie."""
+    found = provider_endpoints(provider)
+    redirect_uri = settings().external_url + url_for("connect.callback", provider=provider)
+    started = oauth.authorization_request(found, redirect_uri, sign_in_only=purpose == "signin")
+    session[PENDING] = {
+        "provider": provider,
+        "purpose": purpose,
+        "state": started.state,
+        "verifier": started.code_verifier,
+        "nonce": started.nonce,
+        "redirect_uri": redirect_uri,
+        "scopes": list(started.scopes),
+    }
+    return redirect(started.url)
+
+
+@connect.get("/connect/<provider>")
+def start(provider: str):  # type: ignore[no-untyped-def]
+    """Connect organisations (and sign in, in the same consent)."""
+    return start_flow(provider, "connect")
+
+
+@connect.get("/signin/<provider>")
+def signin(provider: str):  # type: ignore[no-untyped-def]
+    """Sign in with the ledger's identity only."""
+    return start_flow(provider, "signin")
+
+
+@connect.get("/connect/<provider>/callback")
+def callback(provider: str):  # type: ignore[no-untyped-def]
+    pending = session.pop(PENDING, None)
+    if not pending or pending["provider"] != provider or request.args.get("state") != pending["state"]:
+        return render_template(
+            "problem.html", message="This sign-in was not started here or has expired. Please try again."
+        ), 400
+    if request.args.get("error"):
+        flash("Nothing was connected: the request was cancelled or refused.")
+        return redirect(url_for("dashboard.home"))
+    found = provider_endpoints(provider)
+    started = oauth.AuthorizationRequest(
+        url="",
+        state=pending["state"],
+        code_verifier=pending["verifier"],
+        nonce=pending["nonce"],
+        redirect_uri=pending["redirect_uri"],
+        scopes=tuple(pending["scopes"]),
+    )
+    # What the ledger redirected to, as our public URL (the request may have come through a proxy).
+    callback_url = settings().external_url + request.full_path
+    try:
+        tokens = oauth.exchange_code(found, started, callback_url)
+        user = person_for_identity(provider, tokens.identity) if tokens.identity else None
+        if user is None and current_user.is_authenticated:
+            user = current_user.user
+        if pending["purpose"] == "connect":
+            tenants = _tenants(found, tokens.access_token)
+            connections = record_consent(db.session, Provider(provider), tokens, tenants, user)
+            flash(f"Connected {', '.join(c.tenant_name for c in connections) or 'nothing'}.")
+        db.session.commit()
+    except LedgerError as error:
+        db.session.rollback()
+        log.warning("connect.failed", provider=provider, error=str(error))
+        return render_template(
+            "problem.html", message=f"{found.display_name} could not be connected: {error}"
+        ), 502
+    if user is None:
+        return render_template("problem.html", message="The ledger did not say who you are."), 400
+    login_user(Person(user), remember=True)
+    return redirect(url_for("dashboard.home"))
+
+
+def _tenants(found: ProviderEndpoints, access_token: str) -> list[Tenant]:
+    if found.provider == Provider.XERO:
+        return xero_tenants(found, access_token)
+    realm = request.args.get("realmId", "")
+    if not realm:
+        raise LedgerError("QuickBooks did not say which company was connected")
+    existing = db.session.scalar(
+        select(Connection).where(Connection.provider == "quickbooks", Connection.tenant_id == realm)
+    )
+    # The company's name arrives with the first sync; until then, its realm id names it.
+    return [Tenant(realm, existing.tenant_name if existing else f"QuickBooks company {realm}")]
+
+
+@connect.post("/organisations/<int:organisation_id>/disconnect")
+@login_required
+def disconnect_organisation(organisation_id: int):  # type: ignore[no-untyped-def]
+    """Disconnect from Relance: stop at once, tell the ledger in a job. Synced data stays."""
+    connection = db.session.scalar(
+        select(Connection)
+        .join(Membership, Membership.organisation_id == Connection.organisation_id)
+        .where(Connection.organisation_id == organisation_id, Membership.user_id == current_user.user.id)
+    )
+    if connection is None:
+        abort(404)
+    if connection.status != ConnectionStatus.DISCONNECTED.value:
+        disconnect(db.session, connection, "disconnected in Relance", actor_user_id=current_user.user.id)
+        db.session.commit()
+        jobs.enqueue(tell_ledger_disconnected, connection.id)
+        flash(f"{connection.tenant_name} is disconnected. Its data stays in Relance; reconnect any time.")
+    return redirect(url_for("dashboard.home"))
+
+
+@connect.get("/marketplace/quickbooks/launch")
+def quickbooks_launch():  # type: ignore[no-untyped-def]
+    """Intuit's Launch URL: signed-in people with a company go home; anyone else connects (and signs in)."""
+    if current_user.is_authenticated and current_user.user.memberships:
+        return redirect(url_for("dashboard.home"))
+    return start_flow(Provider.QUICKBOOKS.value, "connect")
+
+
+@connect.get("/marketplace/quickbooks/disconnect")
+def quickbooks_disconnected():  # type: ignore[no-untyped-def]
+    """Intuit's Disconnect URL: where QuickBooks sends a person who disconnected Relance there.
+
+    Anyone can open this page, so it proves nothing by itself: a job checks with Intuit.
+    """
+    realm = request.args.get("realmId", "")
+    connection = db.session.scalar(
+        select(Connection).where(Connection.provider == "quickbooks", Connection.tenant_id == realm)
+    )
+    if connection is not None and connection.active:
+        jobs.enqueue(confirm_disconnected_in_ledger, connection.id)
+    return render_template("disconnected.html", ledger="QuickBooks")
+
+
+@connect.get("/marketplace/xero/signup")
+def xero_signup():  # type: ignore[no-untyped-def]
+    """Xero App Store's sign-up: one consent signs the person up and connects their organisations."""
+    return start_flow(Provider.XERO.value, "connect")
