@@ -27,13 +27,13 @@ from integration.ledger import (
     NoteTarget,
     PaymentRecord,
 )
+from integration.paging import changed_pages
 from integration.rate_limit import TenantRateLimiter
 from runtime import clock
 from runtime.logs import get_logger
 
 from . import mapping
 from .calls import NotFound, ledger_errors, quickbooks_client
-from integration.paging import changed_pages
 from .writes import QuickBooksWrites
 
 log = get_logger(__name__)

@@ -27,11 +27,11 @@ from integration.ledger import (
     PaymentKind,
     PaymentRecord,
 )
+from integration.paging import changed_pages
 from integration.rate_limit import TenantRateLimiter
 
 from . import mapping
 from .calls import NotFound, XeroCalls
-from integration.paging import changed_pages
 from .writes import XeroWrites
 
 PAGE_SIZE = 1000
