@@ -49,8 +49,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.connect import connect
     from web.dashboard import dashboard
     from web.health import health
+    from webhooks.intake import intake
+
     login_manager.init_app(app)
-    for blueprint in (health, auth, connect, dashboard):
+    csrf.exempt(intake)  # ledgers sign their deliveries instead
+    for blueprint in (health, auth, connect, dashboard, intake):
         app.register_blueprint(blueprint)
     _log_requests(app)
     app.teardown_appcontext(lambda _exc: db.session.remove())

@@ -53,6 +53,71 @@ def db_revision(message: str) -> None:
 
 
 @cli.group()
+def sync() -> None:
+    """The mirror of each connected ledger."""
+
+
+@sync.command("status")
+def sync_status() -> None:
+    """Each connection: last success, lag, cursor, waiting webhook events, errors."""
+    from runtime.db import db as database
+    from sync.status import sync_statuses
+
+    preflight()
+    rows = sync_statuses(database.session())
+    if not rows:
+        click.echo("no connection yet")
+    for row in rows:
+        lag = f"{int(row.lag.total_seconds())} s ago" if row.lag is not None else "never"
+        click.echo(
+            f"{row.organisation_id:>5}  {row.organisation[:32]:<32}  {row.provider:<10}  {row.connection_status:<15}"
+            f"  last success {lag:<14}  pending events {row.pending_events}"
+        )
+        for error in row.errors:
+            click.echo(f"       error: {error}")
+
+
+def _connection_of(organisation: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from integration.connections import Connection
+    from runtime.db import db as database
+    from runtime.tenancy import Organisation
+
+    query = select(Connection).join(Organisation, Organisation.id == Connection.organisation_id)
+    if organisation.isdigit():
+        query = query.where(Organisation.id == int(organisation))
+    else:
+        query = query.where(Organisation.name.ilike(f"%{organisation}%"))
+    found = database.session.scalars(query).all()
+    if len(found) != 1:
+        raise click.ClickException(
+            f"{len(found)} connected organisations match {organisation!r}; give its id"
+        )
+    return found[0]
+
+
+@sync.command("run")
+@click.argument("organisation")
+def sync_run(organisation: str) -> None:
+    """Sync ORGANISATION (id or name) now: what changed since the last sync."""
+    from sync.jobs import sync_tenant
+
+    with preflight().app_context():
+        click.echo(f"records in: {sync_tenant(_connection_of(organisation).id)}")
+
+
+@sync.command("full")
+@click.argument("organisation")
+def sync_full(organisation: str) -> None:
+    """Sync everything of ORGANISATION (id or name) again, from the start."""
+    from sync.jobs import sync_tenant
+
+    with preflight().app_context():
+        click.echo(f"records in: {sync_tenant(_connection_of(organisation).id, full=True)}")
+
+
+@cli.group()
 def sandbox() -> None:
     """Local emulators of Xero and QuickBooks Online, for development, tests and the demo."""
 

@@ -107,3 +107,20 @@ def point_at_quickbooks(monkeypatch: pytest.MonkeyPatch, sandbox: QuickBooksSand
     monkeypatch.setenv("QUICKBOOKS_CLIENT_SECRET", sandbox.app.client_secret)
     monkeypatch.setenv("QUICKBOOKS_WEBHOOK_VERIFIER", "sandbox-verifier")
     return reload_settings()
+
+
+def quickbooks_consent(session, sandbox: QuickBooksSandbox, realm_id: str | None = None):  # type: ignore[no-untyped-def]
+    """A consent made in the QuickBooks sandbox, kept by Relance as a grant and its connection."""
+    realm = realm_id or sandbox.realm_ids[0]
+    granted = sandbox.connect(realm)
+    tokens = TokenSet(
+        access_token=granted.access_token,
+        refresh_token=granted.refresh_token,
+        access_expires_at=clock.now() + timedelta(hours=1),
+        scopes=("com.intuit.quickbooks.accounting",),
+    )
+    connection = record_consent(
+        session, Provider.QUICKBOOKS, tokens, [Tenant(realm, sandbox.company(realm).name)]
+    )[0]
+    session.commit()
+    return connection

@@ -1,0 +1,116 @@
+"""The webhook inbox: events stored exactly once, then turned into sync work per tenant.
+
+Webhook intake (webhooks/) calls :func:`store_events` inside the request and answers the ledger
+only after the commit. The same event delivered twice, or replayed, hits the unique
+``dedupe_key`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from runtime import clock
+from sync.models import InboxEvent
+
+# The ledger entities Relance mirrors, by the inbox's resource type.
+MIRRORED = {"invoice", "contact", "credit_note", "payment"}
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """One change a ledger told us about, in Relance's words."""
+
+    provider: str
+    tenant_id: str
+    resource_type: str
+    resource_id: str
+    operation: str
+    event_at: datetime | None
+    payload: dict[str, Any]
+    # What makes this event the same event when it comes again.
+    identity: tuple[str, ...]
+
+    @property
+    def dedupe_key(self) -> str:
+        return hashlib.sha256("\x1f".join(self.identity).encode()).hexdigest()
+
+
+def store_events(session: Session, events: list[IncomingEvent]) -> int:
+    """Insert the events not stored yet (one statement); returns how many were new."""
+    if not events:
+        return 0
+    now = clock.now()
+    rows = [
+        {
+            "provider": event.provider,
+            "tenant_id": event.tenant_id,
+            "resource_type": event.resource_type,
+            "resource_id": event.resource_id,
+            "operation": event.operation,
+            "event_at": event.event_at,
+            "received_at": now,
+            "payload": event.payload,
+            "dedupe_key": event.dedupe_key,
+            "status": "pending" if event.resource_type in MIRRORED else "ignored",
+        }
+        for event in _unique(events)
+    ]
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(InboxEvent)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["provider", "dedupe_key"])
+        .returning(InboxEvent.id)  # the new rows; rowcount is not reliable here on every driver
+    )
+    return len(session.execute(statement).all())
+
+
+def store_malformed(session: Session, provider: str, body: bytes, problem: str) -> None:
+    """Keep a correctly signed delivery we could not read, so nothing is lost and someone can look."""
+    text = body.decode("utf-8", errors="replace")
+    key = hashlib.sha256(body).hexdigest()
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(InboxEvent)
+        .values(
+            provider=provider,
+            tenant_id="",
+            resource_type="unreadable",
+            resource_id="",
+            operation="",
+            received_at=clock.now(),
+            payload={"body": text[:100_000], "problem": problem},
+            dedupe_key=key,
+            status="malformed",
+        )
+        .on_conflict_do_nothing(index_elements=["provider", "dedupe_key"])
+    )
+
+
+def _unique(events: list[IncomingEvent]) -> list[IncomingEvent]:
+    seen: dict[str, IncomingEvent] = {}
+    for event in events:
+        seen.setdefault(event.dedupe_key, event)
+    return list(seen.values())
+
+
+def pending_events(session: Session, provider: str, tenant_id: str) -> list[InboxEvent]:
+    return list(
+        session.scalars(
+            select(InboxEvent)
+            .where(
+                InboxEvent.provider == provider,
+                InboxEvent.tenant_id == tenant_id,
+                InboxEvent.status == "pending",
+            )
+            .order_by(InboxEvent.id)
+        )
+    )

@@ -1,0 +1,182 @@
+"""Sync jobs: plain functions taking ids, enqueued by webhook intake, the scheduler and people.
+
+- ``sync_from_inbox(provider, tenant)``: after webhooks, fetch what the pending events say
+  changed, in as few calls as the API allows (modified-since pages of up to 1,000 records,
+  never a call per event), then mark those events processed.
+- ``sync_tenant(connection_id)``: everything changed since the cursors (the safety net).
+- ``sweep()``: the periodic job that queues ``sync_tenant`` for every active connection, one job
+  each, so a failing tenant never holds up the others.
+
+A connection that is not active is left alone: its jobs stop, its data stays.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+
+from integration.connected import ledger_for
+from integration.connections import Connection, ConnectionStatus
+from integration.grants import confirm_disconnected_in_ledger
+from integration.ledger import LedgerUnauthorized, ReconnectRequired
+from runtime import clock, jobs
+from runtime.db import db
+from runtime.logs import get_logger
+from sync.engine import ENTITIES, SyncReport, sync_connection
+from sync.models import InboxEvent, Invoice
+
+log = get_logger(__name__)
+
+# What to fetch for each kind of event. A Xero payment has no webhook of its own: it shows as
+# an invoice UPDATE (xero-details.md §7.1), so an invoice whose paid or credited amount changed
+# pulls payments and credit notes too (see _pull_money_if_moved).
+ENTITIES_FOR = {
+    "invoice": ("invoices",),
+    "contact": ("contacts",),
+    "credit_note": ("credit_notes", "invoices"),
+    "payment": ("payments", "invoices"),
+}
+CHUNK = 500
+LOCK_SECONDS = 30 * 60  # the longest a sync of one connection may hold it
+
+
+def _lock(connection_id: int):  # type: ignore[no-untyped-def]
+    return jobs.connection().lock(
+        f"relance:sync:{connection_id}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
+    )
+
+
+def sync_tenant(connection_id: int, full: bool = False) -> dict[str, int]:
+    """Job: bring one connection's mirror up to date (everything again with ``full``)."""
+    session = db.session()
+    connection = session.get(Connection, connection_id)
+    if connection is None or not connection.active:
+        return {}
+    with _lock(connection_id):
+        report = _run(connection, list(ENTITIES), full)
+        _settle_events(connection, up_to=None)
+    return report.records
+
+
+def sync_from_inbox(provider: str, tenant_id: str) -> int:
+    """Job: mirror what a tenant's pending webhook events say changed; returns the events settled.
+
+    Events of a tenant Relance does not know, or has disconnected, are kept and marked ignored.
+    """
+    jobs.connection().delete(f"relance:inbox:queued:{provider}:{tenant_id}")  # later events queue a new run
+    session = db.session()
+    connection = session.scalar(
+        select(Connection).where(Connection.provider == provider, Connection.tenant_id == tenant_id)
+    )
+    if connection is None or connection.status != ConnectionStatus.ACTIVE.value:
+        result = session.execute(
+            update(InboxEvent)
+            .where(
+                InboxEvent.provider == provider,
+                InboxEvent.tenant_id == tenant_id,
+                InboxEvent.status == "pending",
+            )
+            .values(status="ignored", processed_at=clock.now())
+        )
+        session.commit()
+        log.info("inbox.ignored", provider=provider, tenant=tenant_id, events=result.rowcount)
+        return result.rowcount
+    with _lock(connection.id):
+        pending = [
+            InboxEvent.provider == provider,
+            InboxEvent.tenant_id == tenant_id,
+            InboxEvent.status == "pending",
+        ]
+        last_event = session.scalar(select(func.max(InboxEvent.id)).where(*pending))
+        if last_event is None:
+            return 0
+        kinds = session.scalars(select(InboxEvent.resource_type).where(*pending).distinct()).all()
+        wanted = {entity for kind in kinds for entity in ENTITIES_FOR.get(kind, ())}
+        invoice_ids = session.scalars(
+            select(InboxEvent.resource_id).where(*pending, InboxEvent.resource_type == "invoice").distinct()
+        ).all()
+        before = _money_on(connection.organisation_id, invoice_ids)
+        _run(connection, [entity for entity in ENTITIES if entity in wanted], full=False)
+        _pull_money_if_moved(connection, invoice_ids, before, already=wanted)
+        return _settle_events(connection, up_to=last_event)
+
+
+def _money_on(organisation_id: int, invoice_ids: list[str]) -> dict[str, tuple[Decimal, Decimal]]:
+    """What the mirror says was paid and credited on these invoices."""
+    session = db.session()
+    found: dict[str, tuple[Decimal, Decimal]] = {}
+    for start in range(0, len(invoice_ids), CHUNK):
+        rows = session.execute(
+            select(Invoice.ledger_id, Invoice.amount_paid, Invoice.amount_credited).where(
+                Invoice.organisation_id == organisation_id,
+                Invoice.ledger_id.in_(invoice_ids[start : start + CHUNK]),
+            )
+        )
+        found.update({ledger_id: (paid, credited) for ledger_id, paid, credited in rows})
+    return found
+
+
+def _pull_money_if_moved(
+    connection: Connection,
+    invoice_ids: list[str],
+    before: dict[str, tuple[Decimal, Decimal]],
+    already: set[str],
+) -> None:
+    """Fetch payments (and credit notes) only if an invoice's paid or credited amount moved:
+    most invoice events are new or edited invoices, and these calls would find nothing."""
+    if not invoice_ids:
+        return
+    zero = (Decimal(0), Decimal(0))
+    after = _money_on(connection.organisation_id, invoice_ids)
+    moved = [ledger_id for ledger_id, money in after.items() if money != before.get(ledger_id, zero)]
+    if not moved:
+        return
+    credited = any(after[i][1] != before.get(i, zero)[1] for i in moved)
+    extra = ["payments"] + (["credit_notes"] if credited else [])
+    _run(connection, [entity for entity in extra if entity not in already], full=False)
+
+
+def _run(connection: Connection, entities: list[str], full: bool) -> SyncReport:
+    """Sync, unless the ledger no longer lets us in: then the connection's state says why and its
+    people are told (grants.py); that is not a failure to retry."""
+    session = db.session()
+    try:
+        ledger = ledger_for(connection, jobs.connection())
+        return sync_connection(session, connection, ledger, entities, full=full)
+    except ReconnectRequired as refusal:
+        log.warning("sync.stopped", connection=connection.id, reason=refusal.reason)
+    except LedgerUnauthorized:
+        # Xero answers 403 for a tenant disconnected on Xero's side: find out, then stop syncing it.
+        jobs.enqueue(confirm_disconnected_in_ledger, connection.id)
+        log.warning("sync.refused", connection=connection.id)
+    return SyncReport(connection.id)
+
+
+def _settle_events(connection: Connection, up_to: int | None) -> int:
+    """Pending events up to ``up_to`` (all, if None) are reflected in the mirror now."""
+    session = db.session()
+    condition = [
+        InboxEvent.provider == connection.provider,
+        InboxEvent.tenant_id == connection.tenant_id,
+        InboxEvent.status == "pending",
+    ]
+    if up_to is not None:
+        condition.append(InboxEvent.id <= up_to)
+    result = session.execute(
+        update(InboxEvent).where(*condition).values(status="processed", processed_at=clock.now())
+    )
+    session.commit()
+    return result.rowcount
+
+
+def sweep() -> int:
+    """Periodic job: a sync for every active connection, each in its own job."""
+    ids = (
+        db.session()
+        .scalars(select(Connection.id).where(Connection.status == ConnectionStatus.ACTIVE.value))
+        .all()
+    )
+    for connection_id in ids:
+        jobs.enqueue(sync_tenant, connection_id, queue_name="sync", job_id=f"sweep-{connection_id}")
+    return len(ids)

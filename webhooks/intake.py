@@ -1,0 +1,88 @@
+"""POST /webhooks/xero and /webhooks/quickbooks: verify, store in the inbox, enqueue, answer.
+
+The answer must come far inside Xero's 5 s and Intuit's 3 s, so nothing here calls a ledger.
+An event is acknowledged (200) only after it is committed to the inbox; if the database is
+down the ledger gets a 503 and delivers again. A bad signature gets 401 (which is also how
+Xero's intent-to-receive check is passed), and a signed but unreadable body a 400 with the
+reason, kept in the inbox so that nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import redis
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from runtime.db import db
+from runtime.jobs import enqueue
+from runtime.logs import get_logger
+from sync.inbox import IncomingEvent, store_events, store_malformed
+from sync.jobs import sync_from_inbox
+from webhooks.payloads import UnreadablePayload, read_quickbooks, read_xero
+from webhooks.signatures import signature_matches
+
+intake = Blueprint("webhooks", __name__)
+log = get_logger(__name__)
+# One sync job queued per tenant at a time; more events join the run that is already waiting.
+DEBOUNCE_SECONDS = 60
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    return current_app.config["RELANCE_SETTINGS"]
+
+
+@intake.post("/webhooks/xero")
+def xero() -> Response:
+    key = _settings().xero_webhook_key
+    return receive("xero", key.get_secret_value() if key else "", "x-xero-signature", read_xero)
+
+
+@intake.post("/webhooks/quickbooks")
+def quickbooks() -> Response:
+    key = _settings().quickbooks_webhook_verifier
+    return receive("quickbooks", key.get_secret_value() if key else "", "intuit-signature", read_quickbooks)
+
+
+def receive(provider: str, key: str, header: str, read: Callable[[bytes], list[IncomingEvent]]) -> Response:
+    body = request.get_data(cache=False)
+    if not signature_matches(key, body, request.headers.get(header)):
+        log.warning("webhook.bad_signature", provider=provider, bytes=len(body), remote=request.remote_addr)
+        return Response(status=401)
+    try:
+        events = read(body)
+    except UnreadablePayload as problem:
+        store_malformed(db.session, provider, body, str(problem))
+        db.session.commit()
+        log.warning("webhook.unreadable", provider=provider, problem=str(problem), bytes=len(body))
+        return Response(
+            f"unreadable {provider} webhook payload: {problem}\n", status=400, mimetype="text/plain"
+        )
+    stored = store_events(db.session, events)
+    db.session.commit()
+    tenants = sorted({event.tenant_id for event in events})
+    log.info("webhook.stored", provider=provider, events=len(events), new=stored, tenants=len(tenants))
+    if stored:
+        _queue_syncs(provider, tenants)
+    return Response(status=200)
+
+
+def _queue_syncs(provider: str, tenants: list[str]) -> None:
+    """Ask for a sync of each tenant, once per debounce window. The events are safe in the inbox
+    already: if Redis is down, the periodic sweep finds them, so the ledger still gets its 200."""
+    client: redis.Redis = current_app.extensions["redis"]
+    try:
+        for tenant in tenants:
+            if client.set(f"relance:inbox:queued:{provider}:{tenant}", 1, nx=True, ex=DEBOUNCE_SECONDS):
+                enqueue(sync_from_inbox, provider, tenant, queue_name="sync")
+    except redis.RedisError as error:
+        log.error("webhook.enqueue_failed", provider=provider, error=str(error))
+
+
+@intake.errorhandler(SQLAlchemyError)
+def database_unavailable(error: SQLAlchemyError) -> Response:
+    """Nothing was stored: a 5xx makes the ledger deliver again."""
+    db.session.rollback()
+    log.error("webhook.not_stored", error=type(error).__name__)
+    return Response("the event could not be stored; deliver it again\n", status=503, mimetype="text/plain")
