@@ -19,10 +19,10 @@ from integration.ledger import (
     PaymentKind,
     RecordStatus,
 )
+from integration.paging import changed_pages
 from integration.rate_limit import RateLimits, TenantRateLimiter, Window
 from integration.sandbox.xero import XeroLimits
 from integration.sandbox.xero.simulation import raise_credit, raise_invoice
-from integration.paging import changed_pages
 from integration.xero.writes import HOLD_GROUP, NOTE_LIMIT
 
 
