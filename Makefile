@@ -5,6 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+XERO_PORT ?= 8081
+QUICKBOOKS_PORT ?= 8082
+MAIL_PORT ?= 8025
 
 .PHONY: demo test lint format install clean
 
@@ -18,7 +21,7 @@ install: $(BIN)/relance
 
 demo: install
 	$(BIN)/relance db upgrade
-	$(BIN)/relance demo --port $(PORT)
+	$(BIN)/relance demo --port $(PORT) --xero-port $(XERO_PORT) --quickbooks-port $(QUICKBOOKS_PORT) --mail-port $(MAIL_PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -87,3 +87,7 @@ def _log_requests(app: Flask) -> None:
             ms=round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1),
         )
         return response
+
+    @app.teardown_request
+    def forget(_error: BaseException | None) -> None:
+        structlog.contextvars.clear_contextvars()  # the next lines of this thread are not this request's

@@ -173,13 +173,17 @@ def scheduler() -> None:
 
 @cli.command()
 @click.option("--port", default=5000, show_default=True, help="Port of the web app.")
-def demo(port: int) -> None:
-    """Run web, worker and scheduler together on this machine; Ctrl-C stops them all."""
-    from web.demo import run_demo
+@click.option("--xero-port", default=8081, show_default=True, help="Port of the Xero sandbox.")
+@click.option("--quickbooks-port", default=8082, show_default=True, help="Port of the QuickBooks sandbox.")
+@click.option("--mail-port", default=8025, show_default=True, help="Port of the local mailbox (SMTP).")
+def demo(port: int, xero_port: int, quickbooks_port: int, mail_port: int) -> None:
+    """Relance with both ledger sandboxes, a seeded company connected and a local mailbox;
+    web, worker and scheduler run together and one Ctrl-C stops them all."""
+    from web.demo import DemoPorts, run_demo
 
     settings = get_settings()
     check_services(settings)
-    sys.exit(run_demo(settings, port))
+    sys.exit(run_demo(settings, DemoPorts(port, xero_port, quickbooks_port, mail_port)))
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 from pathlib import Path
 
 import requests
@@ -24,6 +25,12 @@ def test_demo_serves_healthz_and_one_ctrl_c_stops_everything(tmp_path: Path, sta
         "demo",
         "--port",
         str(port),
+        "--xero-port",
+        str(free_port()),
+        "--quickbooks-port",
+        str(free_port()),
+        "--mail-port",
+        str(free_port()),
         env={"RELANCE_INSTANCE": str(instance), "RELANCE_ENV": "development"},
         unset=("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY"),
     )
@@ -33,6 +40,14 @@ def test_demo_serves_healthz_and_one_ctrl_c_stops_everything(tmp_path: Path, sta
     assert body["database"] == "ok" and body["redis"] == "ok"
     assert (instance / "relance.db").exists()
     assert (instance / "redis" / "redis.sock").exists()  # the embedded Redis, owned by the demo
+    # The demo companies are connected and their first sync lands in the mirror.
+    mirror = sqlite3.connect(instance / "relance.db")
+    wait_until(lambda: mirror.execute("SELECT count(*) FROM connections").fetchone()[0] == 2, timeout=30)
+    wait_until(
+        lambda: mirror.execute("SELECT count(DISTINCT organisation_id) FROM invoices").fetchone()[0] == 2,
+        timeout=60,
+    )
+    mirror.close()
 
     demo.send_signal(signal.SIGINT)
     output = demo.communicate(timeout=30)[0]
