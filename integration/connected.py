@@ -12,7 +12,7 @@ from integration.connections import Connection, Provider
 from integration.grants import GrantTokens
 from integration.ledger import Ledger, ReconnectRequired
 from integration.providers import endpoints
-from integration.rate_limit import TenantRateLimiter
+from integration.rate_limit import RateLimits, TenantRateLimiter
 from runtime.settings import Settings, get_settings
 
 
@@ -32,8 +32,13 @@ class _TokenSource:
         return self.last
 
 
-def ledger_for(connection: Connection, redis_client: redis.Redis, settings: Settings | None = None) -> Ledger:
-    """A ``Ledger`` for an active connection."""
+def ledger_for(
+    connection: Connection,
+    redis_client: redis.Redis,
+    settings: Settings | None = None,
+    limits: RateLimits | None = None,
+) -> Ledger:
+    """A ``Ledger`` for an active connection (``limits``: the ledger's published ones by default)."""
     if not connection.active or connection.grant_id is None:
         raise ReconnectRequired(
             connection.id, connection.status_reason or f"connection is {connection.status}"
@@ -41,7 +46,7 @@ def ledger_for(connection: Connection, redis_client: redis.Redis, settings: Sett
     settings = settings or get_settings()
     found = endpoints(settings, connection.provider)
     tokens = _TokenSource(GrantTokens(connection.grant_id, found, redis_client))
-    limiter = TenantRateLimiter(redis_client, connection.provider, connection.tenant_id)
+    limiter = TenantRateLimiter(redis_client, connection.provider, connection.tenant_id, limits)
     if connection.provider == Provider.XERO:
         from integration.xero.client import XeroLedger
 

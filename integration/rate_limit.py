@@ -39,6 +39,10 @@ class RateLimits:
     concurrent: int
     # A slot whose holder died is freed after this long.
     lease_seconds: float = 120.0
+    # Each window is held this much longer than the ledger's: a call admitted as the window
+    # slides may reach the ledger a few milliseconds sooner than the one it replaces did, and
+    # the ledger counts by arrival.
+    margin_seconds: float = 0.25
 
 
 # Xero: developer.xero.com/documentation/guides/oauth2/limits (reference/xero.md "Limits").
@@ -114,7 +118,7 @@ class TenantRateLimiter:
         member = uuid.uuid4().hex
         args: list[object] = [member, int(self.limits.lease_seconds * 1000), self.limits.concurrent]
         for window in self.limits.windows:
-            args += [window.calls, int(window.seconds * 1000)]
+            args += [window.calls, int((window.seconds + self.limits.margin_seconds) * 1000)]
         wait_ms = int(
             self._admit(keys=[self._concurrency_key, self._pause_key, *self._window_keys], args=args)
         )

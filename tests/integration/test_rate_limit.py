@@ -47,7 +47,7 @@ def test_tenants_do_not_share_slots_but_the_app_window_is_shared(redis_client) -
 
     assert a.try_acquire()[0] and a.try_acquire()[0]
     slot, wait = a.try_acquire()
-    assert slot is None and 58 < wait <= 60.001  # tenant a's minute is spent
+    assert slot is None and 58 < wait <= 60.251  # tenant a's minute (and the margin) is spent
 
     assert b.try_acquire()[0]  # tenant b has its own minute...
     slot, wait = b.try_acquire()
