@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     quickbooks_scopes: str = "com.intuit.quickbooks.accounting openid profile email"
     relance_today: date | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # A sync holds its connection's lock this long past its last page: how long a sync killed
+    # mid-way (SIGKILL, a lost machine) keeps the next one waiting.
+    sync_lock_seconds: int = 60
     worker_queues: str = "sync,default,low"
 
     @field_validator("redis_url")

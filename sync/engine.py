@@ -68,6 +68,7 @@ def sync_connection(
     ledger: Ledger,
     entities: Iterable[str] = ENTITIES,
     full: bool = False,
+    after_page: Callable[[], object] = lambda: None,
 ) -> SyncReport:
     """Mirror what changed in ``entities`` since their cursors (everything, with ``full``)."""
     started = time.monotonic()
@@ -85,6 +86,7 @@ def sync_connection(
                 if cursor.cursor is None or newest > cursor.cursor:
                     cursor.cursor = newest
                 session.commit()
+                after_page()
                 count += len(page)
         except LedgerError as error:
             session.rollback()

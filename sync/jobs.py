@@ -12,8 +12,14 @@ A connection that is not active is left alone: its jobs stop, its data stays.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
+from redis.exceptions import LockError
+from redis.lock import Lock
 from sqlalchemy import func, select, update
 
 from integration.connected import ledger_for
@@ -23,6 +29,7 @@ from integration.ledger import LedgerUnauthorized, ReconnectRequired
 from runtime import clock, jobs
 from runtime.db import db
 from runtime.logs import get_logger
+from runtime.settings import get_settings
 from sync.engine import ENTITIES, SyncReport, sync_connection
 from sync.models import InboxEvent, Invoice
 
@@ -38,13 +45,26 @@ ENTITIES_FOR = {
     "payment": ("payments", "invoices"),
 }
 CHUNK = 500
-LOCK_SECONDS = 30 * 60  # the longest a sync of one connection may hold it
+RETRY_LOCKED_AFTER = timedelta(seconds=15)
 
 
-def _lock(connection_id: int):  # type: ignore[no-untyped-def]
-    return jobs.connection().lock(
-        f"relance:sync:{connection_id}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
-    )
+class ConnectionBusy(Exception):
+    """Another sync of this connection is running; this one is queued again a little later."""
+
+
+@contextmanager
+def _exclusive(connection_id: int, job: Callable[..., Any], *args: Any) -> Iterator[Lock]:
+    """One sync per connection at a time. The lock expires unless renewed after each page, so a
+    sync killed mid-way holds up the next one for SYNC_LOCK_SECONDS at most."""
+    lock = jobs.connection().lock(f"relance:sync:{connection_id}", timeout=get_settings().sync_lock_seconds)
+    if not lock.acquire(blocking=False):
+        jobs.queue("sync").enqueue_in(RETRY_LOCKED_AFTER, job, *args, retry=jobs.DEFAULT_RETRY)
+        raise ConnectionBusy(connection_id)
+    try:
+        yield lock
+    finally:
+        with suppress(LockError):  # it expired meanwhile: nothing left to release
+            lock.release()
 
 
 def sync_tenant(connection_id: int, full: bool = False) -> dict[str, int]:
@@ -53,9 +73,13 @@ def sync_tenant(connection_id: int, full: bool = False) -> dict[str, int]:
     connection = session.get(Connection, connection_id)
     if connection is None or not connection.active:
         return {}
-    with _lock(connection_id):
-        report = _run(connection, list(ENTITIES), full)
-        _settle_events(connection, up_to=None)
+    try:
+        with _exclusive(connection_id, sync_tenant, connection_id, full) as lock:
+            report = _run(connection, list(ENTITIES), full, lock)
+            _settle_events(connection, up_to=None)
+    except ConnectionBusy:
+        log.info("sync.busy", connection=connection_id)
+        return {}
     return report.records
 
 
@@ -82,24 +106,34 @@ def sync_from_inbox(provider: str, tenant_id: str) -> int:
         session.commit()
         log.info("inbox.ignored", provider=provider, tenant=tenant_id, events=result.rowcount)
         return result.rowcount
-    with _lock(connection.id):
-        pending = [
-            InboxEvent.provider == provider,
-            InboxEvent.tenant_id == tenant_id,
-            InboxEvent.status == "pending",
-        ]
-        last_event = session.scalar(select(func.max(InboxEvent.id)).where(*pending))
-        if last_event is None:
-            return 0
-        kinds = session.scalars(select(InboxEvent.resource_type).where(*pending).distinct()).all()
-        wanted = {entity for kind in kinds for entity in ENTITIES_FOR.get(kind, ())}
-        invoice_ids = session.scalars(
-            select(InboxEvent.resource_id).where(*pending, InboxEvent.resource_type == "invoice").distinct()
-        ).all()
-        before = _money_on(connection.organisation_id, invoice_ids)
-        _run(connection, [entity for entity in ENTITIES if entity in wanted], full=False)
-        _pull_money_if_moved(connection, invoice_ids, before, already=wanted)
-        return _settle_events(connection, up_to=last_event)
+    try:
+        with _exclusive(connection.id, sync_from_inbox, provider, tenant_id) as lock:
+            return _sync_pending(connection, lock)
+    except ConnectionBusy:
+        log.info("sync.busy", connection=connection.id)
+        return 0
+
+
+def _sync_pending(connection: Connection, lock: Lock) -> int:
+    session = db.session()
+    provider, tenant_id = connection.provider, connection.tenant_id
+    pending = [
+        InboxEvent.provider == provider,
+        InboxEvent.tenant_id == tenant_id,
+        InboxEvent.status == "pending",
+    ]
+    last_event = session.scalar(select(func.max(InboxEvent.id)).where(*pending))
+    if last_event is None:
+        return 0
+    kinds = session.scalars(select(InboxEvent.resource_type).where(*pending).distinct()).all()
+    wanted = {entity for kind in kinds for entity in ENTITIES_FOR.get(kind, ())}
+    invoice_ids = session.scalars(
+        select(InboxEvent.resource_id).where(*pending, InboxEvent.resource_type == "invoice").distinct()
+    ).all()
+    before = _money_on(connection.organisation_id, invoice_ids)
+    _run(connection, [entity for entity in ENTITIES if entity in wanted], False, lock)
+    _pull_money_if_moved(connection, invoice_ids, before, wanted, lock)
+    return _settle_events(connection, up_to=last_event)
 
 
 def _money_on(organisation_id: int, invoice_ids: list[str]) -> dict[str, tuple[Decimal, Decimal]]:
@@ -122,6 +156,7 @@ def _pull_money_if_moved(
     invoice_ids: list[str],
     before: dict[str, tuple[Decimal, Decimal]],
     already: set[str],
+    lock: Lock,
 ) -> None:
     """Fetch payments (and credit notes) only if an invoice's paid or credited amount moved:
     most invoice events are new or edited invoices, and these calls would find nothing."""
@@ -134,16 +169,23 @@ def _pull_money_if_moved(
         return
     credited = any(after[i][1] != before.get(i, zero)[1] for i in moved)
     extra = ["payments"] + (["credit_notes"] if credited else [])
-    _run(connection, [entity for entity in extra if entity not in already], full=False)
+    _run(connection, [entity for entity in extra if entity not in already], False, lock)
 
 
-def _run(connection: Connection, entities: list[str], full: bool) -> SyncReport:
+def _run(connection: Connection, entities: list[str], full: bool, lock: Lock) -> SyncReport:
     """Sync, unless the ledger no longer lets us in: then the connection's state says why and its
     people are told (grants.py); that is not a failure to retry."""
     session = db.session()
     try:
         ledger = ledger_for(connection, jobs.connection())
-        return sync_connection(session, connection, ledger, entities, full=full)
+        return sync_connection(
+            session,
+            connection,
+            ledger,
+            entities,
+            full=full,
+            after_page=lambda: lock.extend(lock.timeout, True),
+        )
     except ReconnectRequired as refusal:
         log.warning("sync.stopped", connection=connection.id, reason=refusal.reason)
     except LedgerUnauthorized:

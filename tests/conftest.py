@@ -110,24 +110,42 @@ def relance_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "web", *args]
 
 
-@pytest.fixture
-def start_process() -> Iterator[Callable[..., subprocess.Popen[str]]]:
-    """Start `relance …` subprocesses that are stopped (SIGTERM, then SIGKILL) after the test."""
-    started: list[subprocess.Popen[str]] = []
+class RelanceProcess(subprocess.Popen):  # type: ignore[type-arg]
+    """A `relance …` subprocess whose output goes to a file: a pipe nobody reads fills up and
+    blocks the process writing to it."""
 
-    def start(
-        *args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()
-    ) -> subprocess.Popen[str]:
+    log_path: Path
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15) -> str:
+        """SIGTERM, wait, and the whole output."""
+        if self.poll() is None:
+            os.killpg(self.pid, signal.SIGTERM)
+        self.wait(timeout=timeout)
+        return self.output()
+
+
+@pytest.fixture
+def start_process(tmp_path: Path) -> Iterator[Callable[..., RelanceProcess]]:
+    """Start `relance …` subprocesses that are stopped (SIGTERM, then SIGKILL) after the test."""
+    started: list[RelanceProcess] = []
+
+    def start(*args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()) -> RelanceProcess:
         environment = {name: value for name, value in os.environ.items() if name not in unset}
-        process = subprocess.Popen(
-            relance_command(*args),
-            cwd=REPO,
-            env={**environment, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        log_path = tmp_path / f"{args[0]}-{len(started)}.log"
+        with open(log_path, "w") as log_file:
+            process = RelanceProcess(
+                relance_command(*args),
+                cwd=REPO,
+                env={**environment, **(env or {})},
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        process.log_path = log_path
         started.append(process)
         return process
 

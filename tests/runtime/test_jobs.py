@@ -52,8 +52,7 @@ def test_failing_job_is_retried_then_kept_in_the_failed_registry_with_its_error(
     assert "RuntimeError: ledger said no" in job.latest_result().exc_string
     job.refresh()
     assert job.retries_left == 0
-    worker.terminate()
-    output = worker.communicate(timeout=15)[0]
+    output = worker.stop()
     # Three attempts (one plus two retries), each logged as a JSON line with the error.
     assert output.count('"event": "job.failed"') == 3
     assert output.count("RuntimeError: ledger said no") >= 3

@@ -50,7 +50,8 @@ def test_demo_serves_healthz_and_one_ctrl_c_stops_everything(tmp_path: Path, sta
     mirror.close()
 
     demo.send_signal(signal.SIGINT)
-    output = demo.communicate(timeout=30)[0]
+    demo.wait(timeout=30)
+    output = demo.output()
 
     assert demo.returncode is not None
     assert not healthy(f"http://127.0.0.1:{port}/healthz")
