@@ -7,6 +7,7 @@ exchanges the code and (Xero) asks which organisations the consent reached.
 
 from __future__ import annotations
 
+import redis
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from runtime import jobs
 from runtime.db import db
 from runtime.logs import get_logger
 from runtime.tenancy import Membership
+from sync.jobs import sync_tenant
 from web import settings
 from web.auth import Person, person_for_identity
 
@@ -95,6 +97,8 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
             connections = record_consent(db.session, Provider(provider), tokens, tenants, user)
             flash(f"Connected {', '.join(c.tenant_name for c in connections) or 'nothing'}.")
         db.session.commit()
+        if pending["purpose"] == "connect":
+            _start_first_syncs([c.id for c in connections])
     except LedgerError as error:
         db.session.rollback()
         log.warning("connect.failed", provider=provider, error=str(error))
@@ -105,6 +109,15 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
         return render_template("problem.html", message="The ledger did not say who you are."), 400
     login_user(Person(user), remember=True)
     return redirect(url_for("dashboard.home"))
+
+
+def _start_first_syncs(connection_ids: list[int]) -> None:
+    """Mirror what was just connected. If Redis is down the periodic sweep does it instead."""
+    try:
+        for connection_id in connection_ids:
+            jobs.enqueue(sync_tenant, connection_id, queue_name="sync")
+    except redis.RedisError as error:
+        log.error("connect.sync_not_queued", error=str(error))
 
 
 def _tenants(found: ProviderEndpoints, access_token: str) -> list[Tenant]:

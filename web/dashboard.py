@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel.dates import format_timedelta
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from integration.connections import Connection
 from integration.providers import configured_providers
 from runtime.db import db
 from runtime.tenancy import Membership, Organisation
+from sync.status import SyncStatus, sync_statuses
 from web import settings
 
 dashboard = Blueprint("dashboard", __name__)
@@ -25,4 +27,21 @@ def home():  # type: ignore[no-untyped-def]
         .where(Membership.user_id == current_user.user.id)
         .order_by(Organisation.name)
     ).all()
-    return render_template("dashboard.html", rows=rows, providers=configured_providers(settings()))
+    statuses = {
+        status.organisation_id: status
+        for status in sync_statuses(db.session, [organisation.id for organisation, _ in rows])
+    }
+    return render_template(
+        "dashboard.html",
+        rows=rows,
+        statuses=statuses,
+        providers=configured_providers(settings()),
+        since=since,
+    )
+
+
+def since(status: SyncStatus | None) -> str:
+    """'3 minutes ago', for the last sync that succeeded."""
+    if status is None or status.lag is None:
+        return "not yet"
+    return format_timedelta(-status.lag, granularity="second", add_direction=True, locale="en_GB")

@@ -136,3 +136,30 @@ def test_a_payment_shows_as_an_invoice_update_and_pulls_the_payment(
     assert session.scalars(
         select(Payment.amount).where(Payment.customer_ledger_id == customer.contact_id)
     ).one() == (Decimal("100.00"))
+
+
+def test_duplicated_reordered_and_dropped_deliveries_still_converge(
+    xero, session, redis_client, monkeypatch
+) -> None:
+    connection = xero_consent(session, xero)[0]
+    sync_tenant(connection.id)
+    monkeypatch.setenv("XERO_WEBHOOK_KEY", WEBHOOK_KEY)
+    app = create_app(reload_settings())
+    with SandboxServer(app) as relance:
+        assert xero.subscribe_webhooks(f"{relance.base_url}/webhooks/xero", WEBHOOK_KEY)
+        xero.faults.duplicate_webhooks(3)
+        xero.faults.reorder_webhooks(3)
+        customer = xero.create_contact("Harbour Cafe Ltd")
+        invoices = [xero.create_invoice(customer.contact_id, Decimal(50 + n)) for n in range(30)]
+        xero.pay_invoice(invoices[0].invoice_id, Decimal("20.00"))
+        assert xero.wait_for_webhooks(20)
+        xero.faults.drop_webhooks(5)  # these changes never announce themselves
+        xero.pay_invoice(invoices[1].invoice_id, Decimal("10.00"))
+        assert xero.wait_for_webhooks(20)
+
+    sync_from_inbox("xero", connection.tenant_id)
+    sync_tenant(connection.id)  # the sweep catches what was dropped
+
+    assert_mirror_equals_ledger(session, xero)
+    outcomes = {attempt.outcome for attempt in xero.webhook_log()}
+    assert {"duplicate", "dropped"} <= outcomes

@@ -82,6 +82,13 @@ def test_one_xero_consent_connects_every_organisation_chosen(xero, relance, sess
     assert {m.role for m in session.scalars(select(Membership))} == {"owner"}
     page = relance.get("/").get_data(as_text=True)
     assert "Harbour Cafe Ltd" in page and "Kauri Joinery" in page and "Connected" in page
+    # The first sync of each is on its way.
+    queued = sorted(job.args for job in jobs.queue("sync").jobs if job.func_name == "sync.jobs.sync_tenant")
+    assert queued == sorted((c.id,) for c in connections)
+    assert page.count("not yet") == 2
+    run_jobs()
+    synced = relance.get("/").get_data(as_text=True)
+    assert synced.count(" ago") == 2, synced[synced.find("<tbody>") : synced.find("</tbody>")]
 
 
 def test_reconnecting_updates_the_connection_and_never_duplicates_it(xero, relance, session) -> None:
