@@ -163,3 +163,28 @@ def test_duplicated_reordered_and_dropped_deliveries_still_converge(
     assert_mirror_equals_ledger(session, xero)
     outcomes = {attempt.outcome for attempt in xero.webhook_log()}
     assert {"duplicate", "dropped"} <= outcomes
+
+
+def test_relance_sync_status_shows_each_connection(xero, session, redis_client) -> None:
+    from click.testing import CliRunner
+
+    from sync.inbox import IncomingEvent, store_events
+    from web.cli import cli
+
+    connection = xero_consent(session, xero)[0]
+    sync_tenant(connection.id)
+    store_events(
+        session,
+        [
+            IncomingEvent("xero", connection.tenant_id, "invoice", f"inv-{n}", "update", None, {}, (str(n),))
+            for n in range(2)
+        ],
+    )
+    session.commit()
+
+    result = CliRunner().invoke(cli, ["sync", "status"])
+
+    assert result.exit_code == 0, result.output
+    assert connection.tenant_name[:32] in result.output
+    assert "active" in result.output and "pending events 2" in result.output
+    assert "s ago" in result.output and "error" not in result.output
