@@ -215,3 +215,24 @@ def test_intuit_launch_url_signs_in_and_connects_in_one_pass(quickbooks, relance
     home = relance.get("/")
     assert home.status_code == 200
     assert "Connected" in home.get_data(as_text=True)
+
+
+def test_sign_in_with_xero_connects_nothing_and_shows_the_organisations_already_connected(
+    xero, relance, session
+) -> None:
+    connect_xero(relance, xero, [xero.tenant_id])
+    relance.post("/signout", data={"csrf_token": csrf_token(relance)})
+    assert relance.get("/").status_code == 302  # signed out
+
+    started = relance.get("/signin/xero")
+    assert "accounting" not in started.headers["Location"]
+    location = approve(started.headers["Location"], email=xero.user.email, password=xero.user.password)
+    relance.get(callback_path(location))
+
+    assert len(session.scalars(select(Connection)).all()) == 1
+    assert xero.books.organisation.name in relance.get("/").get_data(as_text=True)
+
+
+def csrf_token(relance) -> str:  # type: ignore[no-untyped-def]
+    page = relance.get("/").get_data(as_text=True)
+    return page.split('name="csrf_token" value="')[1].split('"')[0]

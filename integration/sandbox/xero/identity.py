@@ -102,6 +102,12 @@ _OAUTH_FIELDS = (
 )
 
 
+def reaches_organisations(scopes) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a consent connects organisations: "Sign in with Xero" asks for the OpenID scopes
+    only and picks no organisation; any API scope (accounting.*) does."""
+    return any(scope not in ("openid", "profile", "email", "offline_access") for scope in scopes)
+
+
 def identity_blueprint(sandbox: XeroSandbox) -> Blueprint:
     """The identity and connections routes bound to one sandbox."""
     bp = Blueprint("xero_identity", __name__)
@@ -123,10 +129,14 @@ def identity_blueprint(sandbox: XeroSandbox) -> Blueprint:
             for name in _OAUTH_FIELDS
             if params.get(name)
         )
-        tenants = "\n".join(
-            f'<p><label><input type="checkbox" name="tenant" value="{books.tenant_id}" checked> '
-            f"{html.escape(books.organisation.name)}</label></p>"
-            for books in sandbox.organisations.values()
+        tenants = (
+            "\n".join(
+                f'<p><label><input type="checkbox" name="tenant" value="{books.tenant_id}" checked> '
+                f"{html.escape(books.organisation.name)}</label></p>"
+                for books in sandbox.organisations.values()
+                if reaches_organisations(params.get("scope", "").split())
+            )
+            or "<p>Signing in only: no organisation is connected.</p>"
         )
         page = _PAGE.format(
             app_name=html.escape(app.name),
@@ -172,7 +182,7 @@ def identity_blueprint(sandbox: XeroSandbox) -> Blueprint:
         if user is None:
             return render(params, app, "Your email or password is incorrect", status=401)
         tenants = [t for t in params.getlist("tenant") if t in sandbox.organisations]
-        if not tenants:
+        if not tenants and reaches_organisations(scopes):
             return render(params, app, "Select at least one organisation", status=400)
         auth_event_id = str(uuid.uuid4())
         now = sandbox.clock.now()
