@@ -48,20 +48,10 @@ def ledger_for(
     tokens = _TokenSource(GrantTokens(connection.grant_id, found, redis_client))
     limiter = TenantRateLimiter(redis_client, connection.provider, connection.tenant_id, limits)
     if connection.provider == Provider.XERO:
-        from integration.xero.client import XeroLedger
-
-        return XeroLedger(
-            connection.tenant_id,
-            found.api_url,
-            tokens.current,
-            on_unauthorized=tokens.renewed,
-            limiter=limiter,
-            client_id=found.client_id,
-            client_secret=found.client_secret,
-        )
-    from integration.quickbooks.client import QuickBooksLedger
-
-    return QuickBooksLedger(  # type: ignore[call-arg]
+        from integration.xero.client import XeroLedger as client
+    else:
+        from integration.quickbooks.client import QuickBooksLedger as client  # type: ignore[assignment]
+    return client(
         connection.tenant_id,
         found.api_url,
         tokens.current,
