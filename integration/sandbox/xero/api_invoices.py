@@ -142,28 +142,16 @@ def invoices_blueprint(bp: Blueprint, sandbox: XeroSandbox) -> None:
 
         return apply
 
-    @bp.put("/Invoices")
-    def put_invoices() -> Response:
+    @bp.route("/Invoices", methods=["PUT", "POST"])
+    def write_invoices() -> Response:
+        """PUT creates; POST creates or updates (an element with an InvoiceID updates it)."""
         books = books_of(sandbox)
         items = elements(body_json(), "Invoices")
         return write_elements(
             sandbox,
             "Invoices",
             items,
-            save(books, allow_update=False),
-            lambda i: invoice_json(i, books),
-            lock=books.lock,
-        )
-
-    @bp.post("/Invoices")
-    def post_invoices() -> Response:
-        books = books_of(sandbox)
-        items = elements(body_json(), "Invoices")
-        return write_elements(
-            sandbox,
-            "Invoices",
-            items,
-            save(books, allow_update=True),
+            save(books, allow_update=request.method == "POST"),
             lambda i: invoice_json(i, books),
             lock=books.lock,
         )
