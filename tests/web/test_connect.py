@@ -236,3 +236,18 @@ def test_sign_in_with_xero_connects_nothing_and_shows_the_organisations_already_
 def csrf_token(relance) -> str:  # type: ignore[no-untyped-def]
     page = relance.get("/").get_data(as_text=True)
     return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def test_xero_app_store_sign_up_connects_and_signs_in_in_one_pass(xero, relance, session) -> None:
+    started = relance.get("/marketplace/xero/signup")
+    assert "accounting.transactions" in started.headers["Location"]
+    location = approve(
+        started.headers["Location"],
+        email=xero.user.email,
+        password=xero.user.password,
+        tenant=[xero.tenant_id],
+    )
+
+    assert relance.get(callback_path(location)).headers["Location"] == "/"
+    assert xero.books.organisation.name in relance.get("/").get_data(as_text=True)
+    assert session.scalars(select(Connection)).one().tenant_id == xero.tenant_id
