@@ -148,12 +148,29 @@ class QuickBooksWrites:
     def late_fee_item_id(self) -> str:
         """The "Late payment fee" service item: configured, found by name, or created once."""
         if self._late_fee_item_id is None:
+            # Inactive items too: a name made inactive still blocks creating it again (6240).
             found = mapping.query_rows(
-                self.ledger.query(f"SELECT * FROM Item WHERE Name = '{LATE_FEE_ITEM}' MAXRESULTS 1"),  # noqa: S608
+                self.ledger.query(
+                    f"SELECT * FROM Item WHERE Name = '{LATE_FEE_ITEM}' AND Active IN (true, false) MAXRESULTS 1"  # noqa: S608
+                ),
                 "Item",
             )
             if found:
-                self._late_fee_item_id = str(found[0]["Id"])
+                item = found[0]
+                if item.get("Active") is False:
+                    with ledger_errors():
+                        self.client.update_object(
+                            "Item",
+                            dumps(
+                                {
+                                    "Id": item["Id"],
+                                    "SyncToken": item["SyncToken"],
+                                    "sparse": True,
+                                    "Active": True,
+                                }
+                            ),
+                        )
+                self._late_fee_item_id = str(item["Id"])
             else:
                 self._late_fee_item_id = str(
                     self._create(

@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .chart_of_accounts import prepare_account
 from .faults import (
     BusinessValidationError,
     DuplicateName,
@@ -20,6 +21,7 @@ from .faults import (
     InvalidReference,
     RequiredParameterMissing,
 )
+from .products import name_item_refs, prepare_item
 from .wire import cents, to_money
 
 if TYPE_CHECKING:
@@ -95,6 +97,7 @@ def _sales_form(
             if kept in existing.body:
                 body[kept] = copy.deepcopy(existing.body[kept])
     body["TotalAmt"] = ZERO if body.get("_voided") else _sales_lines(body, kind)
+    name_item_refs(company, body, existing)
     body.setdefault("TxnDate", company.today().isoformat())
     body.setdefault(
         "DocNumber", existing.body.get("DocNumber") if existing else company.next_doc_number(kind)
@@ -281,6 +284,8 @@ _PREPARE = {
     "Customer": prepare_customer,
     "Term": prepare_term,
     "Attachable": prepare_attachable,
+    "Item": prepare_item,
+    "Account": prepare_account,
     "CompanyInfo": prepare_settings,
     "Preferences": prepare_settings,
 }

@@ -58,6 +58,10 @@ KINDS: dict[str, EntityKind] = {
         _kind("Payment", "create update delete void", "txn"),
         _kind("CreditMemo", "create update delete void", "txn"),
         _kind("Attachable", "create update delete", "attachable"),
+        # Name lists: never deleted, made inactive instead (ITEM/ACCT, see products.py and
+        # chart_of_accounts.py); each has its own Id series, as in Intuit's sample company.
+        _kind("Item", "create update", "item"),
+        _kind("Account", "create update", "account"),
         _kind("CompanyInfo", "update", "singleton"),
         _kind("Preferences", "update", "singleton"),
     )
@@ -135,7 +139,16 @@ class Company:
         for name in KINDS:
             self._entities.setdefault(name, {})
         self._counters.update(
-            {"name": 0, "term": 0, "txn": 0, "attachable": 0, "doc:Invoice": 1000, "doc:CreditMemo": 5000}
+            {
+                "name": 0,
+                "term": 0,
+                "txn": 0,
+                "attachable": 0,
+                "item": 0,
+                "account": 0,
+                "doc:Invoice": 1000,
+                "doc:CreditMemo": 5000,
+            }
         )
         open_books(self)
 
@@ -260,15 +273,28 @@ class Company:
         return entity_kind
 
     def create(
-        self, kind: str, payload: dict[str, Any], at: datetime | None = None, announce: bool = True
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        at: datetime | None = None,
+        announce: bool = True,
+        entity_id: str | None = None,
     ) -> StoredEntity:
-        """Create an entity from a client's JSON (already read by wire.money_in)."""
+        """Create an entity from a client's JSON (already read by wire.money_in).
+
+        `entity_id` is for the books a company opens with, whose Ids follow Intuit's samples.
+        """
         entity_kind = self._kind(kind, "create")
         with self._writing(), self.lock:
             body = bookkeeping.prepare(self, kind, copy.deepcopy(payload), None)
             now = self.clock.now()
             instant = min(at, now) if at else now
-            entity = StoredEntity(kind, self.next_id(entity_kind.id_series), body, 0, instant, instant)
+            if entity_id is None:
+                entity_id = self.next_id(entity_kind.id_series)
+            else:
+                series = entity_kind.id_series
+                self._counters[series] = max(self._counters.get(series, 0), int(entity_id))
+            entity = StoredEntity(kind, entity_id, body, 0, instant, instant)
             self._entities[kind][entity.id] = entity
             settlement.after_write(self, entity, None)
             if announce:

@@ -1,15 +1,19 @@
-"""What every new QuickBooks company starts with: CompanyInfo, Preferences and the standard terms."""
+"""What every new QuickBooks company starts with: CompanyInfo, Preferences, the standard terms, a chart
+of accounts and a "Services" item."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from .chart_of_accounts import open_chart_of_accounts
+from .products import open_products
 
 if TYPE_CHECKING:
     from .company import Company
 
 
 def open_books(company: Company) -> None:
-    """The entities every new QuickBooks company has: CompanyInfo, Preferences and terms."""
+    """The entities every new QuickBooks company has: CompanyInfo, Preferences, terms, accounts, items."""
     from .company import StoredEntity
 
     at = company.clock.now()
@@ -47,3 +51,5 @@ def open_books(company: Company) -> None:
     company._entities["Preferences"]["1"] = StoredEntity("Preferences", "1", prefs, 0, at, at)
     for name, days in (("Due on receipt", 0), ("Net 15", 15), ("Net 30", 30), ("Net 60", 60)):
         company.create("Term", {"Name": name, "DueDays": days}, at=at, announce=False)
+    open_chart_of_accounts(company, at)
+    open_products(company, at)

@@ -98,13 +98,25 @@ class InvalidProperty(QuickBooksFault):
 
 
 class DuplicateName(QuickBooksFault):
-    """6240 for a Customer DisplayName already in use (unconfirmed code, see details §3.4)."""
+    """6240 for a name already in use: a Customer DisplayName, an Item Name, an Account name.
+
+    Code, message and the detail's "Another … is already using this name. Please use a different
+    name." form are Intuit's for customers (intuit/QuickBooks-V3-PHP-SDK#241); `holder` names
+    what else uses the name ("product or service", "account": unconfirmed wording).
+    """
 
     code = "6240"
     message = "Duplicate Name Exists Error"
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"The name supplied already exists. : {name}")
+    def __init__(self, name: str, holder: str | None = None) -> None:
+        if holder is None:
+            super().__init__(f"The name supplied already exists. : {name}")
+        else:
+            super().__init__(
+                f"The name supplied already exists. : Another {holder} is already using this name. "
+                "Please use a different name.",
+                element="Name",
+            )
 
 
 class QueryParserError(QuickBooksFault):

@@ -6,6 +6,12 @@ references (`CustomerRef = '12'`) by their `value`, text case-insensitively. Int
 filtering to documented properties and answers others with a QueryValidationError; the
 whitelist below is the documented filterable set for the entities the sandbox serves (DQ and
 the per-entity API reference), plus what Relance and the peers filter on.
+
+Name lists answer with active entities only unless the query says something about `Active`
+("SELECT * FROM Customer ... retrieves all active customers", Intuit blog 2014-03-20 "Advanced
+SQL queries"; clients add `WHERE Active IN (true, false)` to see inactive ones). The sandbox
+applies this to Item and Account; Customer and Term still answer inactive ones too (a known
+difference, kept so existing clients of the sandbox see no change).
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from typing import Any
 from .faults import QueryValidationError
 from .query import Condition, Query
 from .wire import parse_timestamp
+
+ACTIVE_ONLY_BY_DEFAULT = frozenset({"Item", "Account"})
+_ACTIVE = Condition("Active", "=", True)
 
 _COMMON = {"id", "metadata.createtime", "metadata.lastupdatedtime"}
 _TXN = _COMMON | {"docnumber", "txndate", "customerref", "totalamt", "privatenote"}
@@ -40,6 +49,36 @@ QUERYABLE: dict[str, set[str]] = {
     "Term": _COMMON | {"name", "active", "type", "duedays"},
     "Attachable": _COMMON
     | {"note", "attachableref.entityref.type", "attachableref.entityref.value", "filename"},
+    # Item: ITEM marks Id, Name, Type, Active, Taxable, FullyQualifiedName, SubItem filterable and
+    # UnitPrice/PurchaseCost sortable; Sku and ParentRef are unconfirmed extras.
+    "Item": _COMMON
+    | {
+        "name",
+        "type",
+        "active",
+        "taxable",
+        "fullyqualifiedname",
+        "subitem",
+        "unitprice",
+        "purchasecost",
+        "sku",
+        "parentref",
+    },
+    # Account: ACCT's queries filter on Name, AccountType, Classification, Active, MetaData.*; the
+    # rest are unconfirmed extras.
+    "Account": _COMMON
+    | {
+        "name",
+        "accounttype",
+        "accountsubtype",
+        "classification",
+        "active",
+        "fullyqualifiedname",
+        "subaccount",
+        "acctnum",
+        "currentbalance",
+        "parentref",
+    },
     "CompanyInfo": _COMMON | {"companyname"},
     "Preferences": _COMMON,
 }
@@ -144,7 +183,10 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 def select(query: Query, views: Iterable[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], int]:
     """The page of views the query asks for, and how many matched in all."""
     check_queryable(query)
-    chosen = [view for view in views if all(matches(view, c) for c in query.conditions)]
+    conditions = query.conditions
+    if query.entity in ACTIVE_ONLY_BY_DEFAULT and not any(c.path.lower() == "active" for c in conditions):
+        conditions = (*conditions, _ACTIVE)
+    chosen = [view for view in views if all(matches(view, c) for c in conditions)]
     ordering = query.ordering or ()
     # Without ORDERBY the order is by Id, which keeps STARTPOSITION paging stable.
     chosen.sort(key=lambda view: _sort_key(view.get("Id")))

@@ -31,7 +31,9 @@ from .company import ChangeEvent
 from .wire import format_utc_z
 
 # Entities that produce notifications (DWH supported-entity table), limited to those served.
-NOTIFYING_ENTITIES = frozenset({"Customer", "Invoice", "Payment", "CreditMemo", "Term", "Preferences"})
+NOTIFYING_ENTITIES = frozenset(
+    {"Customer", "Invoice", "Payment", "CreditMemo", "Term", "Preferences", "Item", "Account"}
+)
 _CLOUD_VERBS = {
     "Create": "created",
     "Update": "updated",

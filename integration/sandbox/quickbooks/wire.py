@@ -38,6 +38,10 @@ MONEY_FIELDS = frozenset(
         "DiscountPercent",
         "BalanceWithJobs",
         "OpenBalance",
+        "PurchaseCost",
+        "QtyOnHand",
+        "CurrentBalance",
+        "CurrentBalanceWithSubAccounts",
     }
 )
 

@@ -384,25 +384,42 @@ def test_late_fee_invoice_has_one_line_on_the_fee_item(ledger, company):
     )
 
 
-@pytest.mark.xfail(reason="the QuickBooks sandbox serves no Item or Account entity yet", strict=False)
 def test_late_fee_item_is_found_or_created_once(make_ledger, company):
-    ledger = make_ledger(late_fee_item_id=None)
     buyer = customer(company, "Fee Payer")
+    first, later = make_ledger(late_fee_item_id=None), make_ledger(late_fee_item_id=None)
 
-    ledger.create_late_fee_invoice(buyer.id, Decimal("25.00"), "USD", "fee", date(2027, 1, 15))
-    ledger.create_late_fee_invoice(buyer.id, Decimal("30.00"), "USD", "fee", date(2027, 1, 15))
+    first.create_late_fee_invoice(buyer.id, Decimal("25.00"), "USD", "fee", date(2027, 1, 15))
+    first.create_late_fee_invoice(buyer.id, Decimal("30.00"), "USD", "fee", date(2027, 1, 15))
+    later.create_late_fee_invoice(buyer.id, Decimal("35.00"), "USD", "fee", date(2027, 1, 15))
 
-    assert (
-        len(
-            {
-                line["SalesItemLineDetail"]["ItemRef"]["value"]
-                for i in company.live("Invoice")
-                for line in i.body["Line"]
-                if line["DetailType"] == "SalesItemLineDetail"
-            }
-        )
-        == 1
+    items = [item for item in company.live("Item") if item.body["Name"] == "Late payment fee"]
+    assert len(items) == 1 and items[0].body["Type"] == "Service"
+    income = company.get("Account", items[0].body["IncomeAccountRef"]["value"])
+    assert income.body["AccountType"] == "Income"
+    assert {
+        line["SalesItemLineDetail"]["ItemRef"]["value"]
+        for i in company.live("Invoice")
+        for line in i.body["Line"]
+        if line["DetailType"] == "SalesItemLineDetail"
+    } == {items[0].id}
+
+
+def test_an_inactive_late_fee_item_is_made_active_again_not_duplicated(make_ledger, company):
+    buyer = customer(company, "Fee Payer")
+    make_ledger(late_fee_item_id=None).create_late_fee_invoice(
+        buyer.id, Decimal("25.00"), "USD", "fee", date(2027, 1, 15)
     )
+    item = next(i for i in company.live("Item") if i.body["Name"] == "Late payment fee")
+    company.update(
+        "Item", {"Id": item.id, "SyncToken": str(item.sync_token), "sparse": True, "Active": False}
+    )
+
+    make_ledger(late_fee_item_id=None).create_late_fee_invoice(
+        buyer.id, Decimal("30.00"), "USD", "fee", date(2027, 1, 15)
+    )
+
+    items = [i for i in company.live("Item") if i.body["Name"] == "Late payment fee"]
+    assert [(i.id, i.body["Active"]) for i in items] == [(item.id, True)]
 
 
 def test_validation_fault_is_rejected_with_intuits_message(ledger):
