@@ -92,10 +92,16 @@ def lookup(view: Mapping[str, Any], path: str) -> list[Any]:
         for node in current:
             node_items = node if isinstance(node, list) else [node]
             for item in node_items:
-                if isinstance(item, Mapping):
-                    for key, value in item.items():
-                        if key.lower() == part.lower():
-                            found.extend(value if isinstance(value, list) else [value])
+                if not isinstance(item, Mapping):
+                    continue
+                if part in item:  # the usual case, and a dict lookup rather than a scan of every key
+                    value = item[part]
+                    found.extend(value if isinstance(value, list) else [value])
+                    continue
+                lowered = part.lower()
+                for key, value in item.items():
+                    if key.lower() == lowered:
+                        found.extend(value if isinstance(value, list) else [value])
         current = found
     return [value["value"] if isinstance(value, Mapping) and "value" in value else value for value in current]
 
