@@ -167,3 +167,50 @@ def test_a_payment_after_the_report_date_does_not_count_yet(session) -> None:
 def test_bucket_edges_must_make_sense() -> None:
     with pytest.raises(ValueError, match="increasing"):
         Buckets((60, 30))
+
+
+def test_a_daily_snapshot_keeps_the_days_aging_and_a_second_run_replaces_it(session) -> None:
+    from sqlalchemy import select
+
+    from reminders.models import AgingSnapshot, CollectionSettings
+    from reminders.snapshots import take_snapshot
+
+    sale = Sale("c-1", "NZD", Decimal(1), Decimal("100.00"), 40, 30, "open", ())
+    organisation_id = store(session, [sale])
+    session.add(
+        CollectionSettings(organisation_id=organisation_id, aging_edges=[7, 14], aging_basis="due_date")
+    )
+    session.commit()
+
+    take_snapshot(organisation_id, AS_OF)
+    take_snapshot(organisation_id, AS_OF)  # a retried job
+    take_snapshot(organisation_id, AS_OF + timedelta(days=5))
+
+    snapshots = session.scalars(select(AgingSnapshot).order_by(AgingSnapshot.taken_on)).all()
+    assert [s.taken_on for s in snapshots] == [AS_OF, AS_OF + timedelta(days=5)]
+    assert snapshots[0].by_bucket == {
+        "current": Decimal("0.00"),
+        "1-7": Decimal("0.00"),
+        "8-14": Decimal("100.00"),  # due 10 days before AS_OF
+        "over 14": Decimal("0.00"),
+    }
+    assert snapshots[1].by_bucket["over 14"] == Decimal("100.00")  # the trend: it is getting older
+    assert snapshots[0].total == Decimal("100.00") and snapshots[0].customers == 1
+
+
+def test_the_nightly_job_queues_a_snapshot_per_connected_organisation(session, redis_client) -> None:
+    from integration.connections import Connection
+    from reminders.snapshots import snapshot_all
+    from runtime import jobs
+
+    live, gone = Organisation(name="Live Ltd"), Organisation(name="Gone Ltd")
+    session.add_all(
+        [
+            Connection(organisation=live, provider="xero", tenant_id="t-live"),
+            Connection(organisation=gone, provider="xero", tenant_id="t-gone", status="disconnected"),
+        ]
+    )
+    session.commit()
+
+    assert snapshot_all() == 1
+    assert [job.args for job in jobs.queue("low").jobs] == [(live.id,)]
