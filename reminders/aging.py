@@ -91,7 +91,7 @@ class AgingReport:
         return sum(self.totals, ZERO)
 
 
-def _days_between(
+def days_between(
     session: Session, later: ColumnElement[date], earlier: ColumnElement[date]
 ) -> ColumnElement[int]:
     """Whole days from ``earlier`` to ``later``, in the database's own date arithmetic."""
@@ -119,7 +119,7 @@ def open_invoices(session: Session, organisation_id: int, as_of: date, basis: Ag
         if basis == AgingBasis.INVOICE_DATE
         else func.coalesce(Invoice.due_on, Invoice.issued_on)
     )
-    days = _days_between(session, on, reference)
+    days = days_between(session, on, reference)
     bucket = case(
         (days <= 0, 0),
         *((days <= edge, position) for position, edge in enumerate(buckets.edges, start=1)),
