@@ -2,65 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
-import pytest
-
 from reminders.figures import key_figures, payment_behaviour
-from runtime.tenancy import Organisation
-from sync.models import Allocation, Invoice
-
-AS_OF = date(2026, 6, 30)
-STAMP = datetime(2026, 6, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def organisation(session) -> int:  # type: ignore[no-untyped-def]
-    organisation = Organisation(name="Harbour Cafe Ltd")
-    session.add(organisation)
-    session.commit()
-    return organisation.id
-
-
-def invoice(
-    session,
-    organisation_id: int,
-    ledger_id: str,
-    customer: str,
-    total: str,
-    issued: date,
-    due: date,
-    status="open",
-    paid_on=None,
-):  # type: ignore[no-untyped-def]
-    session.add(
-        Invoice(
-            organisation_id=organisation_id,
-            ledger_id=ledger_id,
-            customer_ledger_id=customer,
-            status=status,
-            currency="NZD",
-            issued_on=issued,
-            due_on=due,
-            total=Decimal(total),
-            amount_due=Decimal(0),
-            amount_paid=Decimal(0),
-            amount_credited=Decimal(0),
-            ledger_updated_at=STAMP,
-        )
-    )
-    if paid_on is not None:
-        session.add(
-            Allocation(
-                organisation_id=organisation_id,
-                source_kind="payment",
-                source_ledger_id=f"pay-{ledger_id}",
-                invoice_ledger_id=ledger_id,
-                amount=Decimal(total),
-                applied_on=paid_on,
-            )
-        )
+from tests.reminders.conftest import AS_OF, invoice
 
 
 def test_dso_cei_and_the_share_over_ninety_days(session, organisation) -> None:
