@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, and_, tuple_, update
+from sqlalchemy import Table, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -151,54 +151,49 @@ def _replace_allocations(
     session: Session, organisation_id: int, sources: list[tuple[str, PaymentRecord | CreditNoteRecord]]
 ) -> None:
     """Make each source's allocations what the ledger says now, if this version of the source
-    is the one the mirror holds (an older answer lost the upsert and must not touch them)."""
+    is the one the mirror holds (an older answer lost the upsert and must not touch them).
+    One UPDATE and one INSERT per chunk for the whole page, not per source."""
     current = _current_versions(session, organisation_id, sources)
+    winners = [(kind, s) for kind, s in sources if current.get((kind, s.ledger_id)) == s.updated_at]
+    if not winners:
+        return
     table = Allocation.__table__
-    insert = _insert(session)
-    for kind, source in sources:
-        if current.get((kind, source.ledger_id)) != source.updated_at:
-            continue
+    keys = [(kind, source.ledger_id) for kind, source in winners]
+    for start in range(0, len(keys), CHUNK):
         session.execute(
             update(table)
             .where(
-                and_(
-                    table.c.organisation_id == organisation_id,
-                    table.c.source_kind == kind,
-                    table.c.source_ledger_id == source.ledger_id,
-                )
+                table.c.organisation_id == organisation_id,
+                tuple_(table.c.source_kind, table.c.source_ledger_id).in_(keys[start : start + CHUNK]),
             )
             .values(active=False)
         )
-        counts = source.status == RecordStatus.ACTIVE
-        rows = [
-            {
-                "organisation_id": organisation_id,
-                "source_kind": kind,
-                "source_ledger_id": source.ledger_id,
-                "invoice_ledger_id": allocation.invoice_ledger_id,
-                "amount": allocation.amount,
-                "applied_on": allocation.applied_on,
-                "active": counts,
-            }
-            for allocation in _merge(source.allocations)
-        ]
-        if rows:
-            statement = insert(table).values(rows)
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[
-                        "organisation_id",
-                        "source_kind",
-                        "source_ledger_id",
-                        "invoice_ledger_id",
-                    ],
-                    set_={
-                        "amount": statement.excluded.amount,
-                        "applied_on": statement.excluded.applied_on,
-                        "active": statement.excluded.active,
-                    },
-                )
+    rows = [
+        {
+            "organisation_id": organisation_id,
+            "source_kind": kind,
+            "source_ledger_id": source.ledger_id,
+            "invoice_ledger_id": allocation.invoice_ledger_id,
+            "amount": allocation.amount,
+            "applied_on": allocation.applied_on,
+            "active": source.status == RecordStatus.ACTIVE,
+        }
+        for kind, source in winners
+        for allocation in _merge(source.allocations)
+    ]
+    insert = _insert(session)
+    for start in range(0, len(rows), CHUNK):
+        statement = insert(table).values(rows[start : start + CHUNK])
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["organisation_id", "source_kind", "source_ledger_id", "invoice_ledger_id"],
+                set_={
+                    "amount": statement.excluded.amount,
+                    "applied_on": statement.excluded.applied_on,
+                    "active": statement.excluded.active,
+                },
             )
+        )
 
 
 def _current_versions(
