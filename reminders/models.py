@@ -1,4 +1,5 @@
-"""What the collections brain keeps: each organisation's settings, and its daily aging snapshots."""
+"""What the collections brain keeps: each organisation's settings, its daily aging snapshots,
+each customer's standing (risk and payment behaviour, as last assessed) and the weekly reports sent."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime import clock
@@ -25,6 +26,11 @@ class CollectionSettings(Base):
     # Upper edges of the aging buckets, in days past due.
     aging_edges: Mapped[list[int]] = mapped_column(Document, default=lambda: [30, 60, 90, 120])
     aging_basis: Mapped[str] = mapped_column(String(16), default="due_date")
+    # Overrides of reminders.risk.RiskRules, by field name ({"late_days_high": 45, ...}).
+    risk_rules: Mapped[dict[str, Any]] = mapped_column(Document, default=dict)
+    # The weekly collections report goes to the owners on this weekday (0 Monday .. 6 Sunday),
+    # in the organisation's time zone; None: no weekly report.
+    weekly_report_weekday: Mapped[int | None] = mapped_column(Integer, default=0)
 
 
 class AgingSnapshot(Base):
@@ -50,3 +56,40 @@ class AgingSnapshot(Base):
 
     def describe(self) -> dict[str, Any]:
         return {"taken_on": self.taken_on.isoformat(), "total": str(self.total), "buckets": self.amounts}
+
+
+class CustomerStanding(Base):
+    """A customer's risk class and payment behaviour as last assessed: customer-level state that
+    reminder schedules, credit holds and the web app read instead of recomputing."""
+
+    __tablename__ = "customer_standings"
+    __table_args__ = (UniqueConstraint("organisation_id", "customer_ledger_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    customer_ledger_id: Mapped[str] = mapped_column(String(64))
+    risk: Mapped[int] = mapped_column(Integer)  # reminders.risk.RiskClass
+    explanation: Mapped[str] = mapped_column(Text)
+    segment: Mapped[str] = mapped_column(String(16))
+    open_balance: Mapped[Decimal]  # base currency
+    overdue_balance: Mapped[Decimal]  # base currency, past due
+    invoices_paid: Mapped[int] = mapped_column(Integer, default=0)  # last 12 months
+    paid_late: Mapped[int] = mapped_column(Integer, default=0)
+    average_days_to_pay: Mapped[Decimal | None] = mapped_column(default=None)
+    average_days_beyond_terms: Mapped[Decimal | None] = mapped_column(default=None)
+    recent_days_beyond_terms: Mapped[Decimal | None] = mapped_column(default=None)  # last 3 months
+    assessed_on: Mapped[date] = mapped_column(Date)
+    assessed_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class WeeklyReport(Base):
+    """One weekly collections report sent (or being sent): at most one per organisation per week."""
+
+    __tablename__ = "weekly_reports"
+    __table_args__ = (UniqueConstraint("organisation_id", "week_ending"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    week_ending: Mapped[date] = mapped_column(Date)
+    recipients: Mapped[list[str]] = mapped_column(Document, default=list)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)

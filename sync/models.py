@@ -166,5 +166,7 @@ class SyncCursor(Base):
     cursor: Mapped[datetime | None] = mapped_column(default=None)
     initial_done: Mapped[bool] = mapped_column(Boolean, default=False)
     last_success_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When a sync last brought a changed record of this kind: what reassessment jobs watch.
+    last_change_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_error_at: Mapped[datetime | None] = mapped_column(default=None)
