@@ -6,6 +6,11 @@ query ages today and any day in the past. Invoices not yet issued on that date, 
 and deleted invoices owe nothing. Amounts are summed in each invoice's currency and in the
 organisation's base currency (the ledger's rate kept on the invoice).
 
+The aged receivables the ledgers print also net off what customers have paid or been credited
+and not yet used: unapplied credit notes, overpayments and prepayments (Xero), credit memos and
+unapplied payments (QuickBooks). ``aging_report(..., credits=True)`` includes them as negative
+amounts aged from their own date; see reminders/receivables.py for how each ledger reports them.
+
 Buckets are counted in days past the due date (or, as some accountants prefer, past the invoice
 date): "current" is not yet due (or due that very day); then 1-30, 31-60, 61-90, 91-120 and over
 120 by default, each organisation choosing its own edges.
@@ -18,12 +23,12 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Date, Integer, case, cast, func, literal, select
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from integration.ledger import InvoiceStatus
-from sync.models import Allocation, Invoice
+from integration.ledger import InvoiceStatus, RecordStatus
+from sync.models import Allocation, CreditNote, Invoice, Payment
 
 DEFAULT_EDGES = (30, 60, 90, 120)
 ZERO = Decimal("0")
@@ -61,14 +66,23 @@ class Buckets:
         return len(self.edges) + 1
 
 
+class ItemKind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    # A payment's unapplied money: Xero's overpayments and prepayments, QuickBooks' unapplied payments.
+    OVERPAYMENT = "overpayment"
+    PREPAYMENT = "prepayment"
+    PAYMENT = "payment"
+
+
 @dataclass
 class CustomerAging:
     customer_ledger_id: str
     # Base currency, per bucket (same order as Buckets.labels).
     amounts: list[Decimal]
     invoices: int = 0
-    # In each invoice currency: {"EUR": Decimal(...)}.
-    by_currency: dict[str, Decimal] = field(default_factory=dict)
+    # In each transaction currency, per bucket: {"EUR": [Decimal(...), ...]}.
+    by_currency: dict[str, list[Decimal]] = field(default_factory=dict)
 
     @property
     def total(self) -> Decimal:
@@ -100,42 +114,50 @@ def days_between(
     return later - earlier  # PostgreSQL: date - date is an integer number of days
 
 
-def open_invoices(session: Session, organisation_id: int, as_of: date, basis: AgingBasis, buckets: Buckets):  # type: ignore[no-untyped-def]
-    """SELECT of every invoice with something owing on ``as_of``: its balance and bucket."""
-    applied = (
-        select(Allocation.invoice_ledger_id, func.sum(Allocation.amount).label("applied"))
-        .where(
-            Allocation.organisation_id == organisation_id,
-            Allocation.active.is_(True),
-            Allocation.applied_on <= as_of,
-        )
-        .group_by(Allocation.invoice_ledger_id)
+def _bucket(days: ColumnElement[int], buckets: Buckets) -> ColumnElement[int]:
+    return case(
+        (days <= 0, 0),
+        *((days <= edge, position) for position, edge in enumerate(buckets.edges, start=1)),
+        else_=len(buckets.edges) + 1,
+    )
+
+
+def _applied(organisation_id: int, key: ColumnElement[str], condition: ColumnElement[bool]):  # type: ignore[no-untyped-def]
+    """Sum of live allocations grouped by ``key`` (the invoice, or the source), where ``condition``."""
+    return (
+        select(key.label("key"), func.sum(Allocation.amount).label("applied"))
+        .where(Allocation.organisation_id == organisation_id, Allocation.active.is_(True), condition)
+        .group_by(key)
         .subquery()
     )
+
+
+def open_invoices(session: Session, organisation_id: int, as_of: date, basis: AgingBasis, buckets: Buckets):  # type: ignore[no-untyped-def]
+    """SELECT of every invoice with something owing on ``as_of``: its balance and bucket."""
+    applied = _applied(organisation_id, Allocation.invoice_ledger_id, Allocation.applied_on <= as_of)
     balance = Invoice.total - func.coalesce(applied.c.applied, 0)
-    on = literal(as_of, Date())
     reference = (
         Invoice.issued_on
         if basis == AgingBasis.INVOICE_DATE
         else func.coalesce(Invoice.due_on, Invoice.issued_on)
     )
-    days = days_between(session, on, reference)
-    bucket = case(
-        (days <= 0, 0),
-        *((days <= edge, position) for position, edge in enumerate(buckets.edges, start=1)),
-        else_=len(buckets.edges) + 1,
-    )
-    rate = func.coalesce(Invoice.currency_rate, 1)
+    days = days_between(session, literal(as_of, Date()), reference)
     return (
         select(
             Invoice.customer_ledger_id.label("customer"),
+            literal(ItemKind.INVOICE.value).label("kind"),
+            Invoice.ledger_id.label("ledger_id"),
+            Invoice.number.label("number"),
+            Invoice.issued_on.label("issued_on"),
+            Invoice.due_on.label("due_on"),
             Invoice.currency.label("currency"),
             balance.label("balance"),
-            (balance * rate).label("base_balance"),
-            bucket.label("bucket"),
+            (balance * func.coalesce(Invoice.currency_rate, 1)).label("base_balance"),
+            days.label("days"),
+            _bucket(days, buckets).label("bucket"),
         )
         .select_from(Invoice)
-        .outerjoin(applied, applied.c.invoice_ledger_id == Invoice.ledger_id)
+        .outerjoin(applied, applied.c.key == Invoice.ledger_id)
         .where(
             Invoice.organisation_id == organisation_id,
             Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
@@ -145,34 +167,137 @@ def open_invoices(session: Session, organisation_id: int, as_of: date, basis: Ag
     )
 
 
+def unapplied_credits(session: Session, organisation_id: int, as_of: date, buckets: Buckets):  # type: ignore[no-untyped-def]
+    """SELECTs (credit notes, payments) of the credit a customer had on ``as_of`` and had not used: credit notes, and the
+    unapplied part of payments (overpayments, prepayments), as negative balances.
+
+    What was unused on ``as_of`` is what is unused now plus what was applied after that day (the
+    ledger's remaining credit is exact today; allocations say when it was used). Credits have no
+    due date: they age from their own date, whatever the basis, as both ledgers' reports do.
+    """
+    on = literal(as_of, Date())
+    later = _applied(
+        organisation_id,
+        Allocation.source_ledger_id,
+        and_(Allocation.applied_on > as_of, Allocation.source_kind == ItemKind.CREDIT_NOTE.value),
+    )
+    note_left = CreditNote.remaining_credit + func.coalesce(later.c.applied, 0)
+    note_days = days_between(session, on, CreditNote.issued_on)
+    notes = (
+        select(
+            CreditNote.customer_ledger_id.label("customer"),
+            literal(ItemKind.CREDIT_NOTE.value).label("kind"),
+            CreditNote.ledger_id.label("ledger_id"),
+            CreditNote.number.label("number"),
+            CreditNote.issued_on.label("issued_on"),
+            literal(None, Date()).label("due_on"),
+            CreditNote.currency.label("currency"),
+            (-note_left).label("balance"),
+            (-note_left * func.coalesce(CreditNote.currency_rate, 1)).label("base_balance"),
+            note_days.label("days"),
+            _bucket(note_days, buckets).label("bucket"),
+        )
+        .select_from(CreditNote)
+        .outerjoin(later, later.c.key == CreditNote.ledger_id)
+        .where(
+            CreditNote.organisation_id == organisation_id,
+            CreditNote.status == RecordStatus.ACTIVE.value,
+            CreditNote.issued_on <= as_of,
+            note_left > 0,
+        )
+    )
+    spent = (
+        select(
+            Allocation.source_kind.label("kind"),
+            Allocation.source_ledger_id.label("key"),
+            func.sum(Allocation.amount).label("applied"),
+        )
+        .where(
+            Allocation.organisation_id == organisation_id,
+            Allocation.active.is_(True),
+            Allocation.applied_on > as_of,
+            Allocation.source_kind != ItemKind.CREDIT_NOTE.value,
+        )
+        .group_by(Allocation.source_kind, Allocation.source_ledger_id)
+        .subquery()
+    )
+    money_left = Payment.unapplied + func.coalesce(spent.c.applied, 0)
+    payment_days = days_between(session, on, Payment.received_on)
+    payments = (
+        select(
+            Payment.customer_ledger_id.label("customer"),
+            Payment.kind.label("kind"),
+            Payment.ledger_id.label("ledger_id"),
+            literal("").label("number"),
+            Payment.received_on.label("issued_on"),
+            literal(None, Date()).label("due_on"),
+            Payment.currency.label("currency"),
+            (-money_left).label("balance"),
+            (-money_left * func.coalesce(Payment.currency_rate, 1)).label("base_balance"),
+            payment_days.label("days"),
+            _bucket(payment_days, buckets).label("bucket"),
+        )
+        .select_from(Payment)
+        .outerjoin(spent, and_(spent.c.kind == Payment.kind, spent.c.key == Payment.ledger_id))
+        .where(
+            Payment.organisation_id == organisation_id,
+            Payment.status == RecordStatus.ACTIVE.value,
+            Payment.received_on <= as_of,
+            money_left > 0,
+        )
+    )
+    return notes, payments
+
+
+def open_items(
+    session: Session,
+    organisation_id: int,
+    as_of: date,
+    basis: AgingBasis = AgingBasis.DUE_DATE,
+    buckets: Buckets = Buckets(),
+    credits: bool = True,
+):  # type: ignore[no-untyped-def]
+    """Everything open on ``as_of``, one row each: invoices, and with ``credits`` unused credit."""
+    invoices = open_invoices(session, organisation_id, as_of, basis, buckets)
+    if not credits:
+        return invoices
+    # One flat UNION ALL: SQLite does not take a parenthesised SELECT inside a compound one.
+    return union_all(invoices, *unapplied_credits(session, organisation_id, as_of, buckets))
+
+
 def aging_report(
     session: Session,
     organisation_id: int,
     as_of: date,
     basis: AgingBasis = AgingBasis.DUE_DATE,
     buckets: Buckets = Buckets(),
+    credits: bool = False,
 ) -> AgingReport:
-    """Every customer's open balance per bucket on ``as_of``; the sums are SQL's, not Python's."""
-    invoices = open_invoices(session, organisation_id, as_of, basis, buckets).subquery()
+    """Every customer's open balance per bucket on ``as_of``; the sums are SQL's, not Python's.
+
+    Without ``credits``: what open invoices owe. With ``credits``: what the customer owes, net of
+    the credit notes and payments it has not used, as the ledgers' aged receivables show it.
+    """
+    items = open_items(session, organisation_id, as_of, basis, buckets, credits).subquery()
     rows = session.execute(
         select(
-            invoices.c.customer,
-            invoices.c.bucket,
-            invoices.c.currency,
-            func.sum(invoices.c.balance),
-            func.sum(invoices.c.base_balance),
-            func.count(),
+            items.c.customer,
+            items.c.bucket,
+            items.c.currency,
+            func.sum(items.c.balance),
+            func.sum(items.c.base_balance),
+            func.sum(case((items.c.kind == ItemKind.INVOICE.value, 1), else_=0)),
         )
-        .group_by(invoices.c.customer, invoices.c.bucket, invoices.c.currency)
-        .order_by(invoices.c.customer)
+        .group_by(items.c.customer, items.c.bucket, items.c.currency)
+        .order_by(items.c.customer)
     ).all()
     width = len(buckets.edges) + 2
     customers: dict[str, CustomerAging] = {}
     for customer, bucket, currency, balance, base_balance, count in rows:
         aging = customers.setdefault(customer, CustomerAging(customer, [ZERO] * width))
         aging.amounts[bucket] += _money(base_balance)
-        aging.by_currency[currency] = aging.by_currency.get(currency, ZERO) + _money(balance)
-        aging.invoices += count
+        aging.by_currency.setdefault(currency, [ZERO] * width)[bucket] += _money(balance)
+        aging.invoices += int(count or 0)
     return AgingReport(organisation_id, as_of, buckets.labels, list(customers.values()))
 
 

@@ -38,7 +38,12 @@ def take_snapshot(organisation_id: int, on: date | None = None) -> int:
     chosen = settings_of(organisation_id)
     day = on or clock.today(organisation.timezone)
     report = aging_report(
-        session, organisation_id, day, AgingBasis(chosen.aging_basis), Buckets(tuple(chosen.aging_edges))
+        session,
+        organisation_id,
+        day,
+        AgingBasis(chosen.aging_basis),
+        Buckets(tuple(chosen.aging_edges)),
+        credits=True,  # as the ledger's aged receivables show it
     )
     snapshot = session.scalar(
         select(AgingSnapshot).where(
