@@ -295,12 +295,12 @@ def aging_report(
     customers: dict[str, CustomerAging] = {}
     for customer, bucket, currency, balance, base_balance, count in rows:
         aging = customers.setdefault(customer, CustomerAging(customer, [ZERO] * width))
-        aging.amounts[bucket] += _money(base_balance)
-        aging.by_currency.setdefault(currency, [ZERO] * width)[bucket] += _money(balance)
+        aging.amounts[bucket] += cents(base_balance)
+        aging.by_currency.setdefault(currency, [ZERO] * width)[bucket] += cents(balance)
         aging.invoices += int(count or 0)
     return AgingReport(organisation_id, as_of, buckets.labels, list(customers.values()))
 
 
-def _money(value: Decimal | float | int | None) -> Decimal:
+def cents(value: Decimal | float | int | None) -> Decimal:
     """A sum from the database as money to the cent (SQLite hands back floats for NUMERIC)."""
     return Decimal(str(value or 0)).quantize(CENT)

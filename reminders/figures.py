@@ -24,11 +24,10 @@ from sqlalchemy import Date, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from integration.ledger import InvoiceStatus
-from reminders.aging import Buckets, aging_report, days_between
+from reminders.aging import Buckets, aging_report, cents, days_between
 from sync.models import Allocation, Invoice
 
 ZERO = Decimal("0")
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -51,10 +50,6 @@ class PaymentBehaviour:
     average_days_beyond_terms: Decimal
 
 
-def _money(value: object) -> Decimal:
-    return Decimal(str(value or 0)).quantize(CENT)
-
-
 def credit_sales(session: Session, organisation_id: int, after: date, until: date) -> Decimal:
     """Sales invoiced in (after, until], in base currency."""
     total = session.scalar(
@@ -65,7 +60,7 @@ def credit_sales(session: Session, organisation_id: int, after: date, until: dat
             Invoice.issued_on <= until,
         )
     )
-    return _money(total)
+    return cents(total)
 
 
 def key_figures(session: Session, organisation_id: int, as_of: date, days: int = 90) -> KeyFigures:

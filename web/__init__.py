@@ -49,11 +49,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.connect import connect
     from web.dashboard import dashboard
     from web.health import health
+    from web.reports import reports
     from webhooks.intake import intake
 
     login_manager.init_app(app)
     csrf.exempt(intake)  # ledgers sign their deliveries instead
-    for blueprint in (health, auth, connect, dashboard, intake):
+    for blueprint in (health, auth, connect, dashboard, reports, intake):
         app.register_blueprint(blueprint)
     _log_requests(app)
     app.teardown_appcontext(lambda _exc: db.session.remove())

@@ -1,0 +1,113 @@
+"""The aged receivables report as files: CSV for spreadsheets, PDF to print or send.
+
+CSV amounts are plain decimals (a dot, no grouping, no symbol) so that spreadsheets read them as
+numbers; text that a spreadsheet would take for a formula (=, +, -, @ first) is quoted with an
+apostrophe (OWASP's advice on CSV injection). The PDF is HTML printed by WeasyPrint, with money
+and dates in the reader's locale (babel).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from reminders.aging import ItemKind
+from reminders.receivables import AgedReceivables
+
+KIND_NAMES = {
+    ItemKind.INVOICE.value: "Invoice",
+    ItemKind.CREDIT_NOTE.value: "Credit note",
+    ItemKind.OVERPAYMENT.value: "Overpayment",
+    ItemKind.PREPAYMENT.value: "Prepayment",
+    ItemKind.PAYMENT.value: "Unapplied payment",
+}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_templates = Environment(
+    loader=PackageLoader("reminders", "templates"), autoescape=select_autoescape(), trim_blocks=True
+)
+
+
+def heading(label: str) -> str:
+    """ "1-30" -> "1-30 days", "over 120" -> "Over 120 days", "current" -> "Current"."""
+    if label == "current":
+        return "Current"
+    return f"{label[0].upper()}{label[1:]} days"
+
+
+def _text(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def _plain(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def receivables_csv(report: AgedReceivables, detail: bool = False) -> str:
+    """One row per customer and a total row; with ``detail``, one row per open item instead."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if detail:
+        writer.writerow(
+            ["Customer", "Type", "Number", "Date", "Due date", "Days past due", "Bucket", "Currency",
+             "Amount", f"Amount ({report.base_currency})"]
+        )  # fmt: skip
+        for row in report.rows:
+            for item in row.items:
+                writer.writerow(
+                    [
+                        _text(row.name),
+                        KIND_NAMES.get(item.kind, item.kind),
+                        _text(item.number),
+                        item.dated.isoformat(),
+                        item.due.isoformat() if item.due else "",
+                        max(item.days_past_due, 0) if item.due else "",
+                        heading(report.labels[item.bucket]),
+                        item.currency,
+                        _plain(item.balance),
+                        _plain(item.base_balance),
+                    ]
+                )
+        return out.getvalue()
+    writer.writerow(["Customer", *(heading(label) for label in report.labels), "Total", "Currency"])
+    for row in report.rows:
+        writer.writerow(
+            [_text(row.name), *(_plain(a) for a in row.amounts), _plain(row.total), report.base_currency]
+        )
+    writer.writerow(
+        ["Total", *(_plain(a) for a in report.totals), _plain(report.total), report.base_currency]
+    )
+    return out.getvalue()
+
+
+def receivables_html(report: AgedReceivables, locale: str = "en_GB") -> str:
+    """The printable page (also what the PDF is made from)."""
+
+    def money(amount: Decimal, currency: str | None = None) -> str:
+        return format_currency(amount, currency or report.base_currency, locale=locale)
+
+    def day(value: date | None) -> str:
+        return format_date(value, "medium", locale=locale) if value else ""
+
+    return _templates.get_template("aged_receivables.html").render(
+        report=report,
+        headings=[heading(label) for label in report.labels],
+        money=money,
+        day=day,
+        kind_names=KIND_NAMES,
+        long_date=format_date(report.as_of, "long", locale=locale),
+        basis="due date" if report.basis.value == "due_date" else "invoice date",
+    )
+
+
+def receivables_pdf(report: AgedReceivables, locale: str = "en_GB") -> bytes:
+    """The report as a PDF, A4 landscape, page numbers in the footer."""
+    from weasyprint import HTML  # imported late: it loads Pango, which a worker may never need
+
+    return HTML(string=receivables_html(report, locale)).write_pdf()

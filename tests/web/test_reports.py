@@ -1,0 +1,84 @@
+"""The aged receivables report in the web app: only an organisation's people see it or download it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pypdf
+import pytest
+
+from runtime.tenancy import Membership, Organisation, User
+from sync.models import Customer
+from tests.reminders.conftest import STAMP, invoice
+
+
+@pytest.fixture
+def people(session):  # type: ignore[no-untyped-def]
+    """Two organisations, each with its owner and one customer owing money."""
+    found = {}
+    for name, customer in (("Harbour Cafe Ltd", "Tui Catering"), ("Kauri Builders", "Rimu Homes")):
+        organisation = Organisation(name=name, base_currency="NZD", timezone="Pacific/Auckland")
+        user = User(email=f"owner@{name.split()[0].lower()}.example", name="Owner")
+        session.add_all([organisation, user])
+        session.flush()
+        session.add(Membership(user_id=user.id, organisation_id=organisation.id))
+        session.add(
+            Customer(organisation_id=organisation.id, ledger_id="c-1", name=customer, ledger_updated_at=STAMP)
+        )
+        invoice(session, organisation.id, "i-1", "c-1", "250.00", date(2026, 5, 1), date(2026, 5, 31))
+        found[name] = (organisation.id, user.id)
+    session.commit()
+    return found
+
+
+def sign_in(client, user_id: int) -> None:  # type: ignore[no-untyped-def]
+    with client.session_transaction() as flask_session:  # what Flask-Login keeps after a sign-in
+        flask_session["_user_id"] = str(user_id)
+        flask_session["_fresh"] = True
+
+
+def test_the_owner_gets_the_page_the_csv_and_the_pdf(client, people) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = people["Harbour Cafe Ltd"]
+    sign_in(client, user_id)
+    base = f"/organisations/{organisation_id}/aged-receivables"
+
+    page = client.get(f"{base}?as_of=2026-06-30", headers={"Accept-Language": "en-NZ"})
+    csv_file = client.get(f"{base}.csv?as_of=2026-06-30")
+    pdf_file = client.get(f"{base}.pdf?as_of=2026-06-30&detail=1")
+
+    assert page.status_code == 200 and "Tui Catering" in page.text and "Rimu Homes" not in page.text
+    assert "$250.00" in page.text
+    rows = list(csv.reader(io.StringIO(csv_file.text)))
+    assert rows[1][0] == "Tui Catering" and rows[1][2] == "250.00"  # 30 days past due
+    assert csv_file.headers["Content-Disposition"] == 'attachment; filename="aged-receivables-2026-06-30.csv"'
+    assert pdf_file.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf_file.data)).pages)
+    assert "Tui Catering" in text and "Harbour Cafe Ltd" in text
+
+
+def test_another_organisations_report_is_not_found(client, people) -> None:  # type: ignore[no-untyped-def]
+    _, user_id = people["Harbour Cafe Ltd"]
+    other_id, _ = people["Kauri Builders"]
+    sign_in(client, user_id)
+
+    for suffix in ("", ".csv", ".pdf"):
+        assert client.get(f"/organisations/{other_id}/aged-receivables{suffix}").status_code == 404
+
+
+def test_signed_out_people_are_sent_to_sign_in(client, people) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, _ = people["Harbour Cafe Ltd"]
+
+    answer = client.get(f"/organisations/{organisation_id}/aged-receivables.csv")
+
+    assert answer.status_code == 302 and "/signin" in answer.headers["Location"]
+
+
+def test_a_date_that_is_not_a_date_is_a_clear_400(client, people) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = people["Harbour Cafe Ltd"]
+    sign_in(client, user_id)
+
+    answer = client.get(f"/organisations/{organisation_id}/aged-receivables.csv?as_of=30/06/2026")
+
+    assert answer.status_code == 400 and "YYYY-MM-DD" in answer.text

@@ -1,0 +1,75 @@
+"""The aged receivables report of one organisation: on screen, as CSV and as a printable PDF.
+
+Only people of the organisation see it (anyone else gets 404, as for a page that does not exist).
+`?as_of=YYYY-MM-DD` asks for another day than the organisation's today; `?detail=1` lists each
+open item under its customer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from reminders.exports import receivables_csv, receivables_html, receivables_pdf
+from reminders.receivables import AgedReceivables, aged_receivables
+from runtime.db import db
+from runtime.tenancy import Membership, Organisation
+
+reports = Blueprint("reports", __name__)
+
+
+def _report(organisation_id: int) -> AgedReceivables:
+    organisation = db.session.scalar(
+        select(Organisation)
+        .join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Organisation.id == organisation_id, Membership.user_id == current_user.user.id)
+    )
+    if organisation is None:
+        abort(404)
+    as_of = None
+    if request.args.get("as_of"):
+        try:
+            as_of = date.fromisoformat(request.args["as_of"])
+        except ValueError:
+            abort(400, description="as_of must be a date written YYYY-MM-DD")
+    detail = request.args.get("detail") in ("1", "true", "yes")
+    return aged_receivables(db.session, organisation.id, as_of, detail=detail)
+
+
+def _filename(report: AgedReceivables, extension: str) -> str:
+    return f"aged-receivables-{report.as_of.isoformat()}.{extension}"
+
+
+def _locale() -> str:
+    return request.accept_languages.best_match(["en_GB", "en_US", "en_AU", "en_NZ", "en_CA", "fr_FR"]) or "en_GB"
+
+
+@reports.get("/organisations/<int:organisation_id>/aged-receivables")
+@login_required
+def page(organisation_id: int) -> Response:
+    return Response(receivables_html(_report(organisation_id), _locale()), mimetype="text/html")
+
+
+@reports.get("/organisations/<int:organisation_id>/aged-receivables.csv")
+@login_required
+def csv_file(organisation_id: int) -> Response:
+    report = _report(organisation_id)
+    return Response(
+        receivables_csv(report, detail=request.args.get("detail") in ("1", "true", "yes")),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(report, "csv")}"'},
+    )
+
+
+@reports.get("/organisations/<int:organisation_id>/aged-receivables.pdf")
+@login_required
+def pdf_file(organisation_id: int) -> Response:
+    report = _report(organisation_id)
+    return Response(
+        receivables_pdf(report, _locale()),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(report, "pdf")}"'},
+    )
