@@ -33,6 +33,9 @@ from sync.models import Allocation, CreditNote, Invoice, Payment
 DEFAULT_EDGES = (30, 60, 90, 120)
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+# Open means more than this: SQLite computes in binary floating point, where 100 - 99.99 - 0.01 is
+# 1e-15 and not 0; money is kept to four places, so anything real is at least 0.0001.
+OPEN_ABOVE = Decimal("0.00005")
 
 
 class AgingBasis(StrEnum):
@@ -151,6 +154,7 @@ def open_invoices(session: Session, organisation_id: int, as_of: date, basis: Ag
             Invoice.issued_on.label("issued_on"),
             Invoice.due_on.label("due_on"),
             Invoice.currency.label("currency"),
+            Invoice.total.label("total"),
             balance.label("balance"),
             (balance * func.coalesce(Invoice.currency_rate, 1)).label("base_balance"),
             days.label("days"),
@@ -162,7 +166,7 @@ def open_invoices(session: Session, organisation_id: int, as_of: date, basis: Ag
             Invoice.organisation_id == organisation_id,
             Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
             Invoice.issued_on <= as_of,
-            balance > 0,
+            balance > OPEN_ABOVE,
         )
     )
 
@@ -192,6 +196,7 @@ def unapplied_credits(session: Session, organisation_id: int, as_of: date, bucke
             CreditNote.issued_on.label("issued_on"),
             literal(None, Date()).label("due_on"),
             CreditNote.currency.label("currency"),
+            (-CreditNote.total).label("total"),
             (-note_left).label("balance"),
             (-note_left * func.coalesce(CreditNote.currency_rate, 1)).label("base_balance"),
             note_days.label("days"),
@@ -203,7 +208,7 @@ def unapplied_credits(session: Session, organisation_id: int, as_of: date, bucke
             CreditNote.organisation_id == organisation_id,
             CreditNote.status == RecordStatus.ACTIVE.value,
             CreditNote.issued_on <= as_of,
-            note_left > 0,
+            note_left > OPEN_ABOVE,
         )
     )
     spent = (
@@ -232,6 +237,7 @@ def unapplied_credits(session: Session, organisation_id: int, as_of: date, bucke
             Payment.received_on.label("issued_on"),
             literal(None, Date()).label("due_on"),
             Payment.currency.label("currency"),
+            (-Payment.amount).label("total"),
             (-money_left).label("balance"),
             (-money_left * func.coalesce(Payment.currency_rate, 1)).label("base_balance"),
             payment_days.label("days"),
@@ -243,7 +249,7 @@ def unapplied_credits(session: Session, organisation_id: int, as_of: date, bucke
             Payment.organisation_id == organisation_id,
             Payment.status == RecordStatus.ACTIVE.value,
             Payment.received_on <= as_of,
-            money_left > 0,
+            money_left > OPEN_ABOVE,
         )
     )
     return notes, payments

@@ -55,10 +55,28 @@ class OpenItem:
     dated: date
     due: date | None
     currency: str
-    balance: Decimal  # in ``currency``
+    total: Decimal  # in ``currency``; negative for credits
+    balance: Decimal  # in ``currency``: what is still open
     base_balance: Decimal
     days_past_due: int
     bucket: int
+
+    @property
+    def part_paid(self) -> bool:
+        return self.kind == "invoice" and self.balance < self.total
+
+    def status(self, as_of: date) -> str:
+        """In words: "due in 3 days", "due today", "12 days overdue", "credit"; "part paid" added."""
+        if self.due is None:
+            return "credit not yet used"
+        days = (as_of - self.due).days
+        if days < 0:
+            words = f"due in {-days} day{'s' if days != -1 else ''}"
+        elif days == 0:
+            words = "due today"
+        else:
+            words = f"{days} day{'s' if days != 1 else ''} overdue"
+        return f"{words}, part paid" if self.part_paid else words
 
 
 @dataclass
@@ -158,6 +176,7 @@ def _items(
                 row.issued_on,
                 row.due_on,
                 row.currency,
+                cents(row.total),
                 cents(row.balance),
                 cents(row.base_balance),
                 int(row.days),
