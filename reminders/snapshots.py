@@ -25,7 +25,11 @@ def settings_of(organisation_id: int) -> CollectionSettings:
     """The organisation's collection settings, the defaults if it never chose."""
     found = db.session.get(CollectionSettings, organisation_id)
     return found or CollectionSettings(
-        organisation_id=organisation_id, aging_edges=[30, 60, 90, 120], aging_basis="due_date"
+        organisation_id=organisation_id,
+        aging_edges=[30, 60, 90, 120],
+        aging_basis="due_date",
+        risk_rules={},
+        weekly_report_weekday=0,
     )
 
 

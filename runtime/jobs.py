@@ -17,6 +17,7 @@ import redis
 import structlog
 from rq import Queue, Retry, Worker
 from rq.cron import CronScheduler
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from runtime import clock
@@ -66,6 +67,21 @@ def enqueue(
 ) -> Job:
     """Put ``func(*args)`` on a queue, retried with backoff when it raises."""
     return queue(queue_name).enqueue(func, *args, job_id=job_id, retry=retry, **options)
+
+
+PENDING = frozenset({"queued", "started", "deferred", "scheduled"})
+
+
+def enqueue_once(func: Callable[..., Any], *args: Any, job_id: str, **options: Any) -> Job | None:
+    """Like ``enqueue``, unless the job ``job_id`` is already waiting, running or waiting to retry:
+    a burst of triggers then makes one job (RQ itself would queue the same id twice)."""
+    try:
+        existing = Job.fetch(job_id, connection=connection())
+    except NoSuchJobError:
+        existing = None
+    if existing is not None and existing.get_status(refresh=False) in PENDING:
+        return None
+    return enqueue(func, *args, job_id=job_id, **options)
 
 
 def log_failure(job: Job, exc_type: type[BaseException], exc_value: BaseException, _tb: Any) -> bool:

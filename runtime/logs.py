@@ -32,7 +32,8 @@ SECRET_TEXT_PATTERNS = (
 )
 REDACTED = "[redacted]"
 # Werkzeug's access lines duplicate our request lines; Alembic announces its plugins at INFO.
-QUIET_LOGGERS = ("werkzeug", "alembic.runtime.plugins")
+# Libraries that narrate every step at INFO: their warnings still come through.
+QUIET_LOGGERS = ("werkzeug", "alembic.runtime.plugins", "weasyprint", "fontTools", "mail.log")
 
 
 def redact_text(text: str) -> str:
