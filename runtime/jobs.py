@@ -76,11 +76,15 @@ def enqueue_once(func: Callable[..., Any], *args: Any, job_id: str, **options: A
     """Like ``enqueue``, unless the job ``job_id`` is already waiting, running or waiting to retry:
     a burst of triggers then makes one job (RQ itself would queue the same id twice)."""
     try:
-        existing = Job.fetch(job_id, connection=connection())
+        existing: Job | None = Job.fetch(job_id, connection=connection())
     except NoSuchJobError:
         existing = None
-    if existing is not None and existing.get_status(refresh=False) in PENDING:
-        return None
+    if existing is not None:
+        if existing.get_status(refresh=False) in PENDING:
+            return None
+        # A finished or failed run: its key expires (result or failure TTL) and RQ's save keeps
+        # that expiry, so a new job under the same id could vanish before a worker takes it.
+        existing.delete()
     return enqueue(func, *args, job_id=job_id, **options)
 
 

@@ -4,6 +4,10 @@ Each kind of record has its own cursor (the ledger's updated time of the newest 
 mirrored). Pages are upserted and the cursor saved one page at a time, so memory does not grow
 with the ledger and a sync that dies resumes where it stopped. The first sync of a connection is
 the same walk from no cursor: everything, oldest change first.
+
+A page that brings a record newer than the cursor stood at the start of the run marks its kind
+as changed (``SyncCursor.last_change_at``), so work that depends on the mirror (reassessing
+customers) runs after syncs that changed something and not after those that only re-read it.
 """
 
 from __future__ import annotations
@@ -78,11 +82,16 @@ def sync_connection(
         method, upsert = ENTITIES[entity]
         cursor = cursor_for(session, connection.id, entity)
         since = None if full or cursor.cursor is None else cursor.cursor - OVERLAP
+        mirrored_up_to = cursor.cursor
         count = 0
         try:
             for page in _pages(getattr(ledger, method)(since)):
                 upsert(session, connection.organisation_id, page)
                 newest = max(record.updated_at for record in page)
+                if mirrored_up_to is None or newest > mirrored_up_to:
+                    # A record stamped after the newest version the mirror held: a change, which
+                    # reassessment jobs watch for. Records re-read for the overlap are not one.
+                    cursor.last_change_at = clock.now()
                 if cursor.cursor is None or newest > cursor.cursor:
                     cursor.cursor = newest
                 session.commit()

@@ -220,5 +220,6 @@ def sweep() -> int:
         .all()
     )
     for connection_id in ids:
-        jobs.enqueue(sync_tenant, connection_id, queue_name="sync", job_id=f"sweep-{connection_id}")
+        # One sweep per connection at a time: a slow one is not queued again behind itself.
+        jobs.enqueue_once(sync_tenant, connection_id, queue_name="sync", job_id=f"sweep-{connection_id}")
     return len(ids)

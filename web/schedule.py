@@ -4,6 +4,8 @@ Each package owns its jobs; this list only says when they run.
 """
 
 from reminders.snapshots import snapshot_all
+from reminders.standing import assess_all, assess_changed
+from reminders.weekly import send_due_weekly_reports
 from runtime.jobs import PeriodicJob, record_scheduler_tick
 from sync.jobs import sweep
 
@@ -13,4 +15,10 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(sweep, queue_name="sync", interval=600),
     # Every night (the machine's local time, as RQ's cron reads it): each organisation's aging.
     PeriodicJob(snapshot_all, queue_name="low", cron="15 2 * * *"),
+    # Customers' standings, a minute at most after a sync changed the organisation's mirror.
+    PeriodicJob(assess_changed, queue_name="default", interval=60),
+    # Every night, after the snapshots: dates move, so risk classes change with nothing synced.
+    PeriodicJob(assess_all, queue_name="low", cron="30 2 * * *"),
+    # The weekly collections report, from 07:00 on each organisation's chosen day, its time.
+    PeriodicJob(send_due_weekly_reports, queue_name="low", interval=900),
 ]

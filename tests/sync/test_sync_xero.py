@@ -3,6 +3,7 @@ webhook-driven syncs in few calls, and the sweep that converges with webhooks of
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,9 +13,10 @@ from integration.sandbox.common.server import SandboxServer
 from integration.sandbox.xero.demo_company import DemoScale
 from integration.sandbox.xero.sandbox import XeroSandbox
 from integration.sandbox.xero.settings import XeroSandboxSettings
+from runtime import clock
 from runtime.settings import reload_settings
 from sync.jobs import sweep, sync_from_inbox, sync_tenant
-from sync.models import Customer, Invoice, Payment
+from sync.models import Customer, Invoice, Payment, SyncCursor
 from tests.integration.ledgers import FAST_WEBHOOKS, point_at_xero, xero_consent
 from web import create_app
 
@@ -188,3 +190,35 @@ def test_relance_sync_status_shows_each_connection(xero, session, redis_client) 
     assert connection.tenant_name[:32] in result.output
     assert "active" in result.output and "pending events 2" in result.output
     assert "s ago" in result.output and "error" not in result.output
+
+
+def change_marks(session, connection_id: int) -> dict:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return dict(
+        session.execute(
+            select(SyncCursor.entity, SyncCursor.last_change_at).where(
+                SyncCursor.connection_id == connection_id
+            )
+        ).all()
+    )
+
+
+def test_a_sync_marks_the_kinds_it_changed_and_a_sync_that_changes_nothing_marks_none(
+    xero, session, redis_client
+) -> None:
+    connection = xero_consent(session, xero)[0]
+    sync_tenant(connection.id)
+    first = change_marks(session, connection.id)
+    assert None not in (first["contacts"], first["invoices"], first["payments"])
+
+    clock.advance(timedelta(minutes=5))
+    sync_tenant(connection.id)
+    sync_tenant(connection.id, full=True)  # everything read again, nothing new
+
+    assert change_marks(session, connection.id) == first
+    customer = next(iter(xero.books.contacts.values()))
+    xero.create_invoice(customer.contact_id, Decimal("120.00"))
+    sync_tenant(connection.id)
+    marks = change_marks(session, connection.id)
+    assert marks["invoices"] > first["invoices"]
+    assert (marks["credit_notes"], marks["payments"]) == (first["credit_notes"], first["payments"])
