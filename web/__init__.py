@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
 
     from web.auth import auth, login_manager
+    from web.collection_settings import collection_settings
     from web.connect import connect
     from web.dashboard import dashboard
     from web.health import health
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     login_manager.init_app(app)
     csrf.exempt(intake)  # ledgers sign their deliveries instead
-    for blueprint in (health, auth, connect, dashboard, reports, intake):
+    for blueprint in (health, auth, connect, dashboard, reports, collection_settings, intake):
         app.register_blueprint(blueprint)
     _log_requests(app)
     app.teardown_appcontext(lambda _exc: db.session.remove())

@@ -44,7 +44,9 @@ def _filename(report: AgedReceivables, extension: str) -> str:
 
 
 def _locale() -> str:
-    return request.accept_languages.best_match(["en_GB", "en_US", "en_AU", "en_NZ", "en_CA", "fr_FR"]) or "en_GB"
+    return (
+        request.accept_languages.best_match(["en_GB", "en_US", "en_AU", "en_NZ", "en_CA", "fr_FR"]) or "en_GB"
+    )
 
 
 @reports.get("/organisations/<int:organisation_id>/aged-receivables")

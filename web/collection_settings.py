@@ -1,0 +1,144 @@
+"""An organisation's collection settings: how receivables are aged, who counts as risky, and the day
+the weekly report comes. Owners and accountants change them; every change goes in the audit trail."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DecimalField, IntegerField, SelectField, StringField
+from wtforms.fields import SelectChoice
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from reminders.models import CollectionSettings
+from reminders.risk import RiskRules
+from reminders.snapshots import settings_of
+from runtime.db import db
+from runtime.tenancy import Membership, Organisation, Role, record
+
+collection_settings = Blueprint("collection_settings", __name__)
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+RULES = ("min_history", "late_days_medium", "late_days_high", "worsening_days", "long_term_months")
+
+
+def parse_edges(text: str) -> list[int]:
+    """ "30, 60, 90" -> [30, 60, 90]: whole days, increasing, the first at least 1, at most 8."""
+    try:
+        edges = [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        raise ValueError("write whole numbers of days separated by commas, such as 30, 60, 90, 120") from None
+    if not edges or len(edges) > 8 or edges[0] < 1 or edges != sorted(set(edges)):
+        raise ValueError("give 1 to 8 increasing numbers of days, the first at least 1")
+    return edges
+
+
+class SettingsForm(FlaskForm):
+    aging_basis = SelectField(
+        "Age invoices by",
+        choices=[
+            SelectChoice("due_date", "Days past the due date"),
+            SelectChoice("invoice_date", "Days since the invoice date"),
+        ],
+    )
+    aging_edges = StringField("Aging buckets end at (days)")
+    weekly_report_weekday = SelectField(
+        "Weekly collections report",
+        choices=[SelectChoice("", "Do not send")]
+        + [SelectChoice(str(i), day) for i, day in enumerate(WEEKDAYS)],
+    )
+    large_account_threshold = DecimalField(
+        "Large accounts owe at least", places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    min_history = IntegerField(
+        "Paid invoices before a customer has a history", validators=[NumberRange(1, 100)]
+    )
+    late_days_medium = IntegerField(
+        "Medium risk from (days late on average)", validators=[NumberRange(0, 365)]
+    )
+    late_days_high = IntegerField("High risk from (days late on average)", validators=[NumberRange(1, 365)])
+    worsening_days = IntegerField(
+        "Getting worse when recent payments are later by (days)", validators=[NumberRange(1, 365)]
+    )
+    long_term_months = IntegerField("Long-term customer after (months)", validators=[NumberRange(1, 600)])
+
+    def validate_aging_edges(self, field: StringField) -> None:
+        try:
+            parse_edges(field.data or "")
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+    def validate_late_days_high(self, field: IntegerField) -> None:
+        if (
+            self.late_days_medium.data is not None
+            and field.data is not None
+            and field.data <= self.late_days_medium.data
+        ):
+            raise ValidationError("must be more days than medium risk")
+
+
+def _organisation_for_change(organisation_id: int) -> Organisation:
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.organisation_id == organisation_id, Membership.user_id == current_user.user.id
+        )
+    )
+    if membership is None:
+        abort(404)
+    if membership.role not in (Role.OWNER.value, Role.ACCOUNTANT.value):
+        abort(403, description="Only owners and accountants change collection settings.")
+    return membership.organisation
+
+
+def _current(settings: CollectionSettings) -> dict[str, Any]:
+    rules = {**RiskRules().__dict__, **(settings.risk_rules or {})}
+    threshold = rules.get("large_account_threshold")
+    return {
+        "aging_basis": settings.aging_basis,
+        "aging_edges": ", ".join(str(edge) for edge in settings.aging_edges),
+        "weekly_report_weekday": ""
+        if settings.weekly_report_weekday is None
+        else str(settings.weekly_report_weekday),
+        "large_account_threshold": Decimal(str(threshold)) if threshold is not None else None,
+        **{name: rules[name] for name in RULES},
+    }
+
+
+@collection_settings.route("/organisations/<int:organisation_id>/settings", methods=["GET", "POST"])
+@login_required
+def edit(organisation_id: int):  # type: ignore[no-untyped-def]
+    organisation = _organisation_for_change(organisation_id)
+    settings = db.session.get(CollectionSettings, organisation.id) or settings_of(organisation.id)
+    before = _current(settings)
+    form = SettingsForm(data=before)
+    if form.validate_on_submit():
+        settings.aging_basis = form.aging_basis.data
+        settings.aging_edges = parse_edges(form.aging_edges.data)
+        day = form.weekly_report_weekday.data
+        settings.weekly_report_weekday = int(day) if day else None
+        threshold = form.large_account_threshold.data
+        settings.risk_rules = {
+            **{name: getattr(form, name).data for name in RULES},
+            **({"large_account_threshold": str(threshold)} if threshold is not None else {}),
+        }
+        db.session.add(settings)
+        after = _current(settings)
+        changed = {key: str(after[key]) for key in after if after[key] != before[key]}
+        if changed:
+            record(
+                db.session,
+                organisation.id,
+                "settings.changed",
+                "collection settings",
+                current_user.user.id,
+                **changed,
+            )
+        db.session.commit()
+        flash("Collection settings saved." if changed else "Nothing changed.")
+        return redirect(url_for("collection_settings.edit", organisation_id=organisation.id))
+    return render_template("collection_settings.html", form=form, organisation=organisation), (
+        400 if form.errors else 200
+    )
