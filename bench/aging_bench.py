@@ -3,9 +3,11 @@
     .venv/bin/python bench/aging_bench.py [--organisations 1000] [--invoices-per 1000]
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/aging_bench.py
 
-Fills a throwaway database with generated invoices (a third of them part-paid), then times
-(1) a bare scan, SELECT count(*), sum(total) FROM invoices, and (2) aging every organisation
-with reminders.aging.aging_report, and prints both and their ratio.
+Fills a throwaway database with generated invoices (a third of them part-paid; one in twenty
+with an unused credit note and one in twenty-five with an unapplied payment beside it), then
+times (1) a bare scan, SELECT count(*), sum(total) FROM invoices, (2) aging every organisation
+with reminders.aging.aging_report, and (3) the same with unused credit netted off (the aged
+receivables the ledgers print), and prints them and their ratios to the scan.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def fill(organisations: int, per: int) -> list[int]:
 
     from runtime.db import db
     from runtime.tenancy import Organisation
-    from sync.models import Allocation, Invoice
+    from sync.models import Allocation, CreditNote, Invoice, Payment
 
     rng = random.Random(7)
     stamp = datetime(2026, 11, 1, tzinfo=UTC)
@@ -42,7 +44,7 @@ def fill(organisations: int, per: int) -> list[int]:
         db.session.add(organisation)
         db.session.flush()
         ids.append(organisation.id)
-        invoices, allocations = [], []
+        invoices, allocations, notes, payments = [], [], [], []
         for n in range(per):
             issued = AS_OF - timedelta(days=rng.randint(0, 400))
             total = Decimal(rng.randint(1000, 500000)) / 100
@@ -76,8 +78,41 @@ def fill(organisations: int, per: int) -> list[int]:
                         "active": True,
                     }
                 )
+            credit = {
+                "organisation_id": organisation.id,
+                "customer_ledger_id": invoices[-1]["customer_ledger_id"],
+                "currency": "NZD",
+                "status": "active",
+                "ledger_updated_at": stamp,
+                "synced_at": stamp,
+            }
+            if n % 20 == 0:
+                left = (total / 4).quantize(Decimal("0.01"))
+                notes.append(
+                    {
+                        **credit,
+                        "ledger_id": f"cn{ledger_id}",
+                        "issued_on": issued,
+                        "total": left,
+                        "remaining_credit": left,
+                    }
+                )
+            if n % 25 == 0:
+                money = (total / 5).quantize(Decimal("0.01"))
+                payments.append(
+                    {
+                        **credit,
+                        "ledger_id": f"op{ledger_id}",
+                        "kind": "overpayment",
+                        "received_on": issued,
+                        "amount": money,
+                        "unapplied": money,
+                    }
+                )
         db.session.execute(insert(Invoice), invoices)
         db.session.execute(insert(Allocation), allocations)
+        db.session.execute(insert(CreditNote), notes)
+        db.session.execute(insert(Payment), payments)
         db.session.commit()
     return ids
 
@@ -115,10 +150,17 @@ def main() -> None:
             (aging_report(db.session, organisation_id, AS_OF).total for organisation_id in ids), Decimal(0)
         )
         aging = time.perf_counter() - started
+        started = time.perf_counter()
+        net = sum(
+            (aging_report(db.session, organisation_id, AS_OF, credits=True).total for organisation_id in ids),
+            Decimal(0),
+        )
+        netted = time.perf_counter() - started
         print(
             f"aging, {db.engine.dialect.name}: {count} invoices in {len(ids)} organisations (filled in {filled:.0f} s); "
             f"bare scan {scan:.2f} s; aging every organisation {aging:.2f} s ({aging / scan:.1f}x the scan); "
-            f"owed {owed:.2f} of {total:.2f} invoiced"
+            f"with unused credit netted {netted:.2f} s ({netted / scan:.1f}x); "
+            f"owed {owed:.2f} of {total:.2f} invoiced, {net:.2f} net of credit"
         )
     finally:
         from runtime.db import db

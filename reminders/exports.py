@@ -108,6 +108,15 @@ def receivables_html(report: AgedReceivables, locale: str = "en_GB") -> str:
 
 def receivables_pdf(report: AgedReceivables, locale: str = "en_GB") -> bytes:
     """The report as a PDF, A4 landscape, page numbers in the footer."""
-    from weasyprint import HTML  # imported late: it loads Pango, which a worker may never need
-
+    try:
+        from weasyprint import HTML  # imported late: it loads Pango, which a worker may never need
+    except OSError as missing:  # the Python package is there, the system library is not
+        raise PdfUnavailable(
+            "PDF export needs Pango 1.44 or later on the server (Debian/Ubuntu: libpango-1.0-0 "
+            f"libpangoft2-1.0-0): {missing}"
+        ) from missing
     return HTML(string=receivables_html(report, locale)).write_pdf()
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint cannot load Pango (https://doc.courtbouillon.org/weasyprint/stable/first_steps.html)."""

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from reminders.exports import receivables_csv, receivables_html, receivables_pdf
+from reminders.exports import PdfUnavailable, receivables_csv, receivables_html, receivables_pdf
 from reminders.receivables import AgedReceivables, aged_receivables
 from runtime.db import db
 from runtime.tenancy import Membership, Organisation
@@ -70,8 +70,12 @@ def csv_file(organisation_id: int) -> Response:
 @login_required
 def pdf_file(organisation_id: int) -> Response:
     report = _report(organisation_id)
+    try:
+        pdf = receivables_pdf(report, _locale())
+    except PdfUnavailable as missing:
+        abort(503, description=str(missing))
     return Response(
-        receivables_pdf(report, _locale()),
+        pdf,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{_filename(report, "pdf")}"'},
     )
