@@ -17,9 +17,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from integration.connections import Connection, ConnectionStatus
 from reminders.aging import aging_report
@@ -28,7 +25,7 @@ from reminders.models import CollectionSettings, CustomerStanding
 from reminders.risk import RiskRules, assess_customers
 from reminders.snapshots import settings_of
 from runtime import clock, jobs
-from runtime.db import db
+from runtime.db import db, upsert
 from runtime.logs import get_logger
 from runtime.tenancy import Organisation
 from sync.models import SyncCursor
@@ -36,7 +33,7 @@ from sync.models import SyncCursor
 log = get_logger(__name__)
 
 ZERO = Decimal("0.00")
-CHUNK = 500  # standings per statement: 14 columns each stays well under SQLite's bound-parameter limit
+CHUNK = 500  # customers per DELETE: well under SQLite's bound-parameter limit
 KEY = ("organisation_id", "customer_ledger_id")
 # An assessment job in one of these states will still run: enqueueing it again would run it twice.
 
@@ -121,7 +118,7 @@ def assess_organisation(organisation_id: int) -> int:
         select(CustomerStanding.customer_ledger_id).where(CustomerStanding.organisation_id == organisation_id)
     ).all()
     gone = sorted(set(stored) - {row["customer_ledger_id"] for row in rows})
-    _upsert_standings(session, rows)
+    upsert(session, CustomerStanding.__table__, rows, KEY)
     for start in range(0, len(gone), CHUNK):
         session.execute(
             delete(CustomerStanding).where(
@@ -138,22 +135,6 @@ def assess_organisation(organisation_id: int) -> int:
         dropped=len(gone),
     )
     return len(rows)
-
-
-def _upsert_standings(session: Session, rows: list[dict[str, Any]]) -> None:
-    """One ``INSERT … ON CONFLICT DO UPDATE`` per chunk of standings."""
-    if not rows:
-        return
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = CustomerStanding.__table__
-    for start in range(0, len(rows), CHUNK):
-        statement = insert(table).values(rows[start : start + CHUNK])
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(KEY),
-                set_={name: statement.excluded[name] for name in rows[0] if name not in KEY},
-            )
-        )
 
 
 def assess_changed() -> int:

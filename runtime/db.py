@@ -13,7 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, MetaData, Numeric, create_engine, event, exc, text
+from sqlalchemy import ColumnElement, DateTime, MetaData, Numeric, Table, create_engine, event, exc, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -158,3 +160,37 @@ def check_reachable(url: str) -> None:
         raise ConfigurationError(f"cannot reach the database at {display_url(url)}: {reason}") from None
     finally:
         engine.dispose()
+
+
+UPSERT_CHUNK = 500  # rows per statement: stays under SQLite's bound-parameter limit for wide rows
+
+
+def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
+    """The INSERT that knows ON CONFLICT, for the database the session is bound to."""
+    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def upsert(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    keys: tuple[str, ...],
+    only_if: Any = None,
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE, a chunk of rows per statement, on both databases.
+
+    ``only_if(table, excluded)`` returns the condition under which an existing row is replaced.
+    """
+    if not rows:
+        return
+    insert = dialect_insert(session)
+    for start in range(0, len(rows), UPSERT_CHUNK):
+        statement = insert(table).values(rows[start : start + UPSERT_CHUNK])
+        condition: ColumnElement[bool] | None = only_if(table, statement.excluded) if only_if else None
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={name: statement.excluded[name] for name in rows[0] if name not in (*keys, "id")},
+                where=condition,
+            )
+        )

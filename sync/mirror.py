@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from integration.ledger import Allocation as LedgerAllocation
@@ -25,30 +23,22 @@ from integration.ledger import (
     RecordStatus,
 )
 from runtime import clock
+from runtime.db import dialect_insert, upsert
 from sync.models import Allocation, CreditNote, Customer, Invoice, Payment
 
 # SQLite allows 32766 bound parameters per statement; a page of 1000 rows of ~20 columns fits.
 CHUNK = 500
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
-    if not rows:
-        return
-    insert = _insert(session)
-    for start in range(0, len(rows), CHUNK):
-        statement = insert(table).values(rows[start : start + CHUNK])
-        changing = {name: statement.excluded[name] for name in rows[0] if name not in (*keys, "id")}
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(keys),
-                set_=changing,
-                where=table.c.ledger_updated_at <= statement.excluded.ledger_updated_at,
-            )
-        )
+    """Newer version wins: a row is replaced only by one the ledger updated at the same time or later."""
+    upsert(
+        session,
+        table,
+        rows,
+        tuple(keys),
+        only_if=lambda t, new: t.c.ledger_updated_at <= new.ledger_updated_at,
+    )
 
 
 def upsert_customers(session: Session, organisation_id: int, records: Sequence[ContactRecord]) -> None:
@@ -181,7 +171,7 @@ def _replace_allocations(
         for kind, source in winners
         for allocation in _merge(source.allocations)
     ]
-    insert = _insert(session)
+    insert = dialect_insert(session)
     for start in range(0, len(rows), CHUNK):
         statement = insert(table).values(rows[start : start + CHUNK])
         session.execute(
