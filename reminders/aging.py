@@ -125,6 +125,41 @@ def _bucket(days: ColumnElement[int], buckets: Buckets) -> ColumnElement[int]:
     )
 
 
+def _item_columns(
+    session: Session,
+    as_of: date,
+    buckets: Buckets,
+    *,
+    customer: ColumnElement[str],
+    kind: ColumnElement[str],
+    ledger_id: ColumnElement[str],
+    number: ColumnElement[str],
+    dated: ColumnElement[date],
+    due: ColumnElement[date] | None,
+    currency: ColumnElement[str],
+    total: ColumnElement[Decimal],
+    balance: ColumnElement[Decimal],
+    rate: ColumnElement[Decimal],
+    aged_from: ColumnElement[date],
+) -> list[ColumnElement[object]]:
+    """The columns every open item has, in the order the UNION ALL needs them."""
+    days = days_between(session, literal(as_of, Date()), aged_from)
+    return [
+        customer.label("customer"),
+        kind.label("kind"),
+        ledger_id.label("ledger_id"),
+        number.label("number"),
+        dated.label("issued_on"),
+        (due if due is not None else literal(None, Date())).label("due_on"),
+        currency.label("currency"),
+        total.label("total"),
+        balance.label("balance"),
+        (balance * func.coalesce(rate, 1)).label("base_balance"),
+        days.label("days"),
+        _bucket(days, buckets).label("bucket"),
+    ]
+
+
 def _applied(organisation_id: int, key: ColumnElement[str], condition: ColumnElement[bool]):  # type: ignore[no-untyped-def]
     """Sum of live allocations grouped by ``key`` (the invoice, or the source), where ``condition``."""
     return (
@@ -144,21 +179,24 @@ def open_invoices(session: Session, organisation_id: int, as_of: date, basis: Ag
         if basis == AgingBasis.INVOICE_DATE
         else func.coalesce(Invoice.due_on, Invoice.issued_on)
     )
-    days = days_between(session, literal(as_of, Date()), reference)
     return (
         select(
-            Invoice.customer_ledger_id.label("customer"),
-            literal(ItemKind.INVOICE.value).label("kind"),
-            Invoice.ledger_id.label("ledger_id"),
-            Invoice.number.label("number"),
-            Invoice.issued_on.label("issued_on"),
-            Invoice.due_on.label("due_on"),
-            Invoice.currency.label("currency"),
-            Invoice.total.label("total"),
-            balance.label("balance"),
-            (balance * func.coalesce(Invoice.currency_rate, 1)).label("base_balance"),
-            days.label("days"),
-            _bucket(days, buckets).label("bucket"),
+            *_item_columns(
+                session,
+                as_of,
+                buckets,
+                customer=Invoice.customer_ledger_id,
+                kind=literal(ItemKind.INVOICE.value),
+                ledger_id=Invoice.ledger_id,
+                number=Invoice.number,
+                dated=Invoice.issued_on,
+                due=Invoice.due_on,
+                currency=Invoice.currency,
+                total=Invoice.total,
+                balance=balance,
+                rate=Invoice.currency_rate,
+                aged_from=reference,
+            )
         )
         .select_from(Invoice)
         .outerjoin(applied, applied.c.key == Invoice.ledger_id)
@@ -172,35 +210,37 @@ def open_invoices(session: Session, organisation_id: int, as_of: date, basis: Ag
 
 
 def unapplied_credits(session: Session, organisation_id: int, as_of: date, buckets: Buckets):  # type: ignore[no-untyped-def]
-    """SELECTs (credit notes, payments) of the credit a customer had on ``as_of`` and had not used: credit notes, and the
+    """SELECTs of the credit a customer had on ``as_of`` and had not used: credit notes, and the
     unapplied part of payments (overpayments, prepayments), as negative balances.
 
     What was unused on ``as_of`` is what is unused now plus what was applied after that day (the
     ledger's remaining credit is exact today; allocations say when it was used). Credits have no
     due date: they age from their own date, whatever the basis, as both ledgers' reports do.
     """
-    on = literal(as_of, Date())
     later = _applied(
         organisation_id,
         Allocation.source_ledger_id,
         and_(Allocation.applied_on > as_of, Allocation.source_kind == ItemKind.CREDIT_NOTE.value),
     )
     note_left = CreditNote.remaining_credit + func.coalesce(later.c.applied, 0)
-    note_days = days_between(session, on, CreditNote.issued_on)
     notes = (
         select(
-            CreditNote.customer_ledger_id.label("customer"),
-            literal(ItemKind.CREDIT_NOTE.value).label("kind"),
-            CreditNote.ledger_id.label("ledger_id"),
-            CreditNote.number.label("number"),
-            CreditNote.issued_on.label("issued_on"),
-            literal(None, Date()).label("due_on"),
-            CreditNote.currency.label("currency"),
-            (-CreditNote.total).label("total"),
-            (-note_left).label("balance"),
-            (-note_left * func.coalesce(CreditNote.currency_rate, 1)).label("base_balance"),
-            note_days.label("days"),
-            _bucket(note_days, buckets).label("bucket"),
+            *_item_columns(
+                session,
+                as_of,
+                buckets,
+                customer=CreditNote.customer_ledger_id,
+                kind=literal(ItemKind.CREDIT_NOTE.value),
+                ledger_id=CreditNote.ledger_id,
+                number=CreditNote.number,
+                dated=CreditNote.issued_on,
+                due=None,
+                currency=CreditNote.currency,
+                total=-CreditNote.total,
+                balance=-note_left,
+                rate=CreditNote.currency_rate,
+                aged_from=CreditNote.issued_on,
+            )
         )
         .select_from(CreditNote)
         .outerjoin(later, later.c.key == CreditNote.ledger_id)
@@ -227,21 +267,24 @@ def unapplied_credits(session: Session, organisation_id: int, as_of: date, bucke
         .subquery()
     )
     money_left = Payment.unapplied + func.coalesce(spent.c.applied, 0)
-    payment_days = days_between(session, on, Payment.received_on)
     payments = (
         select(
-            Payment.customer_ledger_id.label("customer"),
-            Payment.kind.label("kind"),
-            Payment.ledger_id.label("ledger_id"),
-            literal("").label("number"),
-            Payment.received_on.label("issued_on"),
-            literal(None, Date()).label("due_on"),
-            Payment.currency.label("currency"),
-            (-Payment.amount).label("total"),
-            (-money_left).label("balance"),
-            (-money_left * func.coalesce(Payment.currency_rate, 1)).label("base_balance"),
-            payment_days.label("days"),
-            _bucket(payment_days, buckets).label("bucket"),
+            *_item_columns(
+                session,
+                as_of,
+                buckets,
+                customer=Payment.customer_ledger_id,
+                kind=Payment.kind,
+                ledger_id=Payment.ledger_id,
+                number=literal(""),
+                dated=Payment.received_on,
+                due=None,
+                currency=Payment.currency,
+                total=-Payment.amount,
+                balance=-money_left,
+                rate=Payment.currency_rate,
+                aged_from=Payment.received_on,
+            )
         )
         .select_from(Payment)
         .outerjoin(spent, and_(spent.c.kind == Payment.kind, spent.c.key == Payment.ledger_id))

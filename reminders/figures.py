@@ -81,17 +81,23 @@ def key_figures(session: Session, organisation_id: int, as_of: date, days: int =
     return KeyFigures(as_of, days, receivables, sales, dso, cei, over_90)
 
 
-def payment_behaviour(
-    session: Session, organisation_id: int, as_of: date, months: int = 12
-) -> list[PaymentBehaviour]:
-    """How each customer paid the invoices settled in the ``months`` before ``as_of``."""
+def paid_day(organisation_id: int):  # type: ignore[no-untyped-def]
+    """(subquery, expression): the day each invoice was paid, the ledger's fully-paid date or else
+    the day of the last money applied to it; join the subquery on ``invoice_ledger_id``."""
     last_money = (
         select(Allocation.invoice_ledger_id, func.max(Allocation.applied_on).label("paid_on"))
         .where(Allocation.organisation_id == organisation_id, Allocation.active.is_(True))
         .group_by(Allocation.invoice_ledger_id)
         .subquery()
     )
-    paid_on = func.coalesce(Invoice.fully_paid_on, last_money.c.paid_on)
+    return last_money, func.coalesce(Invoice.fully_paid_on, last_money.c.paid_on)
+
+
+def payment_behaviour(
+    session: Session, organisation_id: int, as_of: date, months: int = 12
+) -> list[PaymentBehaviour]:
+    """How each customer paid the invoices settled in the ``months`` before ``as_of``."""
+    last_money, paid_on = paid_day(organisation_id)
     to_pay = days_between(session, paid_on, Invoice.issued_on)
     beyond = days_between(session, paid_on, func.coalesce(Invoice.due_on, Invoice.issued_on))
     since = literal(as_of - timedelta(days=round(months * 365.25 / 12)), Date())

@@ -32,7 +32,7 @@ from integration.connections import Connection, ConnectionStatus
 from integration.ledger import InvoiceStatus
 from reminders.aging import ZERO, ItemKind, aging_report, cents
 from reminders.exports import heading, receivables_csv, receivables_pdf
-from reminders.figures import KeyFigures, key_figures
+from reminders.figures import KeyFigures, key_figures, paid_day
 from reminders.models import CollectionSettings, WeeklyReport
 from reminders.receivables import AgedReceivables, OpenItem, aged_receivables
 from runtime import clock, jobs, mail
@@ -110,13 +110,7 @@ def _paid_in(
     session: Session, organisation_id: int, since: date, as_of: date, names: dict[str, str]
 ) -> tuple[list[Settled], Decimal]:
     """Invoices paid in full during the week, and the money applied to invoices in it."""
-    last_money = (
-        select(Allocation.invoice_ledger_id, func.max(Allocation.applied_on).label("paid_on"))
-        .where(Allocation.organisation_id == organisation_id, Allocation.active.is_(True))
-        .group_by(Allocation.invoice_ledger_id)
-        .subquery()
-    )
-    paid_on = func.coalesce(Invoice.fully_paid_on, last_money.c.paid_on)
+    last_money, paid_on = paid_day(organisation_id)
     rows = session.execute(
         select(Invoice, paid_on, Customer.name)
         .outerjoin(last_money, last_money.c.invoice_ledger_id == Invoice.ledger_id)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, logout_user
 from sqlalchemy import select
 
 from integration.providers import configured_providers
 from runtime import clock
 from runtime.db import db
-from runtime.tenancy import User, UserIdentity
+from runtime.tenancy import Membership, User, UserIdentity
 from web import settings
 
 auth = Blueprint("auth", __name__)
@@ -38,6 +38,19 @@ class Person(UserMixin):
 def load_person(user_id: str) -> Person | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return Person(user) if user is not None else None
+
+
+def membership_or_404(organisation_id: int) -> Membership:
+    """The signed-in person's membership of the organisation; 404 for anyone else, as for a page
+    that does not exist (an organisation's data is reachable only through its people)."""
+    found = db.session.scalar(
+        select(Membership).where(
+            Membership.organisation_id == organisation_id, Membership.user_id == current_user.user.id
+        )
+    )
+    if found is None:
+        abort(404)
+    return found
 
 
 def person_for_identity(provider: str, claims: dict[str, Any]) -> User:

@@ -9,7 +9,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import DecimalField, IntegerField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
@@ -18,7 +17,8 @@ from reminders.models import CollectionSettings
 from reminders.risk import RiskRules
 from reminders.snapshots import settings_of
 from runtime.db import db
-from runtime.tenancy import Membership, Organisation, Role, record
+from runtime.tenancy import Organisation, Role, record
+from web.auth import membership_or_404
 
 collection_settings = Blueprint("collection_settings", __name__)
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -81,13 +81,7 @@ class SettingsForm(FlaskForm):
 
 
 def _organisation_for_change(organisation_id: int) -> Organisation:
-    membership = db.session.scalar(
-        select(Membership).where(
-            Membership.organisation_id == organisation_id, Membership.user_id == current_user.user.id
-        )
-    )
-    if membership is None:
-        abort(404)
+    membership = membership_or_404(organisation_id)
     if membership.role not in (Role.OWNER.value, Role.ACCOUNTANT.value):
         abort(403, description="Only owners and accountants change collection settings.")
     return membership.organisation

@@ -10,25 +10,18 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, request
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_login import login_required
 
 from reminders.exports import PdfUnavailable, receivables_csv, receivables_html, receivables_pdf
 from reminders.receivables import AgedReceivables, aged_receivables
 from runtime.db import db
-from runtime.tenancy import Membership, Organisation
+from web.auth import membership_or_404
 
 reports = Blueprint("reports", __name__)
 
 
 def _report(organisation_id: int) -> AgedReceivables:
-    organisation = db.session.scalar(
-        select(Organisation)
-        .join(Membership, Membership.organisation_id == Organisation.id)
-        .where(Organisation.id == organisation_id, Membership.user_id == current_user.user.id)
-    )
-    if organisation is None:
-        abort(404)
+    organisation = membership_or_404(organisation_id).organisation
     as_of = None
     if request.args.get("as_of"):
         try:

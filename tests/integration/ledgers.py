@@ -36,6 +36,31 @@ def running_xero(**settings) -> Iterator[XeroSandbox]:  # type: ignore[no-untype
         sandbox.stop()
 
 
+@contextmanager
+def demo_xero(monkeypatch: pytest.MonkeyPatch, **settings) -> Iterator[XeroSandbox]:  # type: ignore[no-untyped-def]
+    """The Xero sandbox's small seeded demo company, Relance pointed at it."""
+    from integration.sandbox.xero.demo_company import DemoScale
+
+    sandbox = XeroSandbox(
+        seed="demo", settings=XeroSandboxSettings(dispatch=FAST_WEBHOOKS, **settings), scale=DemoScale.small()
+    ).start()
+    point_at_xero(monkeypatch, sandbox)
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+@contextmanager
+def demo_quickbooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[QuickBooksSandbox]:
+    """The QuickBooks sandbox's seeded demo company (25 customers, 200 invoices), Relance pointed at it."""
+    with QuickBooksSandbox(
+        seed="demo", dispatch=FAST_WEBHOOKS, demo_customers=25, demo_invoices=200
+    ) as sandbox:
+        point_at_quickbooks(monkeypatch, sandbox)
+        yield sandbox
+
+
 def point_at_xero(monkeypatch: pytest.MonkeyPatch, sandbox: XeroSandbox) -> Settings:
     """Relance's settings with the Xero sandbox's base URL and app credentials."""
     monkeypatch.setenv("XERO_BASE_URL", sandbox.base_url)

@@ -32,12 +32,16 @@ def invoice(
     due: date,
     status="open",
     paid_on=None,
+    number="",
+    payments=(),
 ):  # type: ignore[no-untyped-def]
+    """An invoice; ``paid_on`` pays it in full that day, ``payments`` are (amount, day) pairs."""
     session.add(
         Invoice(
             organisation_id=organisation_id,
             ledger_id=ledger_id,
             customer_ledger_id=customer,
+            number=number,
             status=status,
             currency="NZD",
             issued_on=issued,
@@ -50,13 +54,15 @@ def invoice(
         )
     )
     if paid_on is not None:
+        payments = [(Decimal(total), paid_on)]
+    for index, (amount, on) in enumerate(payments):
         session.add(
             Allocation(
                 organisation_id=organisation_id,
                 source_kind="payment",
-                source_ledger_id=f"pay-{ledger_id}",
+                source_ledger_id=f"pay-{ledger_id}-{index}",
                 invoice_ledger_id=ledger_id,
-                amount=Decimal(total),
-                applied_on=paid_on,
+                amount=Decimal(amount),
+                applied_on=on,
             )
         )

@@ -12,21 +12,11 @@ import pytest
 
 from integration.connected import ledger_for
 from integration.rate_limit import RateLimits, Window
-from integration.sandbox.quickbooks import QuickBooksSandbox
-from integration.sandbox.xero.demo_company import DemoScale
 from integration.sandbox.xero.limits import XeroLimits
-from integration.sandbox.xero.sandbox import XeroSandbox
-from integration.sandbox.xero.settings import XeroSandboxSettings
 from reminders.aging import Buckets
 from reminders.receivables import aged_receivables
 from sync.jobs import sync_tenant
-from tests.integration.ledgers import (
-    FAST_WEBHOOKS,
-    point_at_quickbooks,
-    point_at_xero,
-    quickbooks_consent,
-    xero_consent,
-)
+from tests.integration.ledgers import demo_quickbooks, demo_xero, quickbooks_consent, xero_consent
 
 ZERO = Decimal("0")
 EDGES = Buckets((30, 60, 90, 120))
@@ -35,23 +25,13 @@ EDGES = Buckets((30, 60, 90, 120))
 @pytest.fixture
 def xero(monkeypatch):  # type: ignore[no-untyped-def]
     # One report call per contact and date: Xero's 60 calls a minute would make this test wait a minute.
-    sandbox = XeroSandbox(
-        seed="demo",
-        settings=XeroSandboxSettings(dispatch=FAST_WEBHOOKS, limits=XeroLimits(per_minute=1000)),
-        scale=DemoScale.small(),
-    )
-    sandbox.start()
-    point_at_xero(monkeypatch, sandbox)
-    yield sandbox
-    sandbox.stop()
+    with demo_xero(monkeypatch, limits=XeroLimits(per_minute=1000)) as sandbox:
+        yield sandbox
 
 
 @pytest.fixture
 def quickbooks(monkeypatch):  # type: ignore[no-untyped-def]
-    with QuickBooksSandbox(
-        seed="demo", dispatch=FAST_WEBHOOKS, demo_customers=25, demo_invoices=200
-    ) as sandbox:
-        point_at_quickbooks(monkeypatch, sandbox)
+    with demo_quickbooks(monkeypatch) as sandbox:
         yield sandbox
 
 

@@ -20,7 +20,8 @@ from reminders.weekly import due_on, send_due_weekly_reports, send_weekly_report
 from runtime import clock, jobs
 from runtime.settings import reload_settings
 from runtime.tenancy import AuditEvent, Membership, Organisation, Role, User
-from sync.models import Allocation, Customer, Invoice
+from sync.models import Customer
+from tests.reminders.conftest import invoice
 
 MONDAY = date(2026, 6, 29)
 MONDAY_0730_AUCKLAND = datetime(2026, 6, 28, 19, 30, tzinfo=UTC)  # NZST is UTC+12
@@ -36,34 +37,11 @@ def test_the_report_is_due_from_seven_on_the_chosen_day_in_the_organisations_zon
 
 
 def _invoice(session, organisation_id, ledger_id, customer, number, total, issued, due, paid=()):  # type: ignore[no-untyped-def]
-    session.add(
-        Invoice(
-            organisation_id=organisation_id,
-            ledger_id=ledger_id,
-            customer_ledger_id=customer,
-            number=number,
-            status="paid" if sum((a for a, _ in paid), Decimal(0)) == Decimal(total) else "open",
-            currency="NZD",
-            issued_on=issued,
-            due_on=due,
-            total=Decimal(total),
-            amount_due=Decimal(0),
-            amount_paid=Decimal(0),
-            amount_credited=Decimal(0),
-            ledger_updated_at=STAMP,
-        )
-    )
-    for index, (amount, on) in enumerate(paid):
-        session.add(
-            Allocation(
-                organisation_id=organisation_id,
-                source_kind="payment",
-                source_ledger_id=f"pay-{ledger_id}-{index}",
-                invoice_ledger_id=ledger_id,
-                amount=amount,
-                applied_on=on,
-            )
-        )
+    settled = sum((amount for amount, _ in paid), Decimal(0)) == Decimal(total)
+    invoice(
+        session, organisation_id, ledger_id, customer, total, issued, due,
+        status="paid" if settled else "open", number=number, payments=paid,
+    )  # fmt: skip
 
 
 @pytest.fixture

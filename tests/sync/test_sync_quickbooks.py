@@ -12,7 +12,7 @@ from integration.sandbox.quickbooks import QuickBooksSandbox
 from runtime.settings import reload_settings
 from sync.jobs import sync_from_inbox, sync_tenant
 from sync.models import Customer, Invoice, Payment
-from tests.integration.ledgers import FAST_WEBHOOKS, point_at_quickbooks, quickbooks_consent
+from tests.integration.ledgers import demo_quickbooks, quickbooks_consent
 from web import create_app
 
 VERIFIER = "sandbox-verifier"
@@ -20,10 +20,7 @@ VERIFIER = "sandbox-verifier"
 
 @pytest.fixture
 def quickbooks(monkeypatch):  # type: ignore[no-untyped-def]
-    with QuickBooksSandbox(
-        seed="demo", dispatch=FAST_WEBHOOKS, demo_customers=25, demo_invoices=200
-    ) as sandbox:
-        point_at_quickbooks(monkeypatch, sandbox)
+    with demo_quickbooks(monkeypatch) as sandbox:
         yield sandbox
 
 

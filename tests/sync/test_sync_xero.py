@@ -10,14 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from integration.sandbox.common.server import SandboxServer
-from integration.sandbox.xero.demo_company import DemoScale
 from integration.sandbox.xero.sandbox import XeroSandbox
-from integration.sandbox.xero.settings import XeroSandboxSettings
 from runtime import clock
 from runtime.settings import reload_settings
 from sync.jobs import sweep, sync_from_inbox, sync_tenant
 from sync.models import Customer, Invoice, Payment, SyncCursor
-from tests.integration.ledgers import FAST_WEBHOOKS, point_at_xero, xero_consent
+from tests.integration.ledgers import demo_xero, xero_consent
 from web import create_app
 
 WEBHOOK_KEY = "sandbox-webhook-key"
@@ -25,13 +23,8 @@ WEBHOOK_KEY = "sandbox-webhook-key"
 
 @pytest.fixture
 def xero(monkeypatch):  # type: ignore[no-untyped-def]
-    sandbox = XeroSandbox(
-        seed="demo", settings=XeroSandboxSettings(dispatch=FAST_WEBHOOKS), scale=DemoScale.small()
-    )
-    sandbox.start()
-    point_at_xero(monkeypatch, sandbox)
-    yield sandbox
-    sandbox.stop()
+    with demo_xero(monkeypatch) as sandbox:
+        yield sandbox
 
 
 def sales_invoices(xero: XeroSandbox) -> dict:
