@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -29,7 +30,7 @@ KIND_NAMES = {
 }
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-_templates = Environment(
+templates = Environment(  # reminders/templates: the report and the weekly email
     loader=PackageLoader("reminders", "templates"), autoescape=select_autoescape(), trim_blocks=True
 )
 
@@ -86,16 +87,23 @@ def receivables_csv(report: AgedReceivables, detail: bool = False) -> str:
     return out.getvalue()
 
 
-def receivables_html(report: AgedReceivables, locale: str = "en_GB") -> str:
-    """The printable page (also what the PDF is made from)."""
+def formatters(base_currency: str, locale: str) -> tuple[Callable[..., str], Callable[[date | None], str]]:
+    """money(amount, currency=base) and day(date) in ``locale``, for the templates."""
 
     def money(amount: Decimal, currency: str | None = None) -> str:
-        return format_currency(amount, currency or report.base_currency, locale=locale)
+        return format_currency(amount, currency or base_currency, locale=locale)
 
     def day(value: date | None) -> str:
         return format_date(value, "medium", locale=locale) if value else ""
 
-    return _templates.get_template("aged_receivables.html").render(
+    return money, day
+
+
+def receivables_html(report: AgedReceivables, locale: str = "en_GB") -> str:
+    """The printable page (also what the PDF is made from)."""
+
+    money, day = formatters(report.base_currency, locale)
+    return templates.get_template("aged_receivables.html").render(
         report=report,
         headings=[heading(label) for label in report.labels],
         money=money,

@@ -14,6 +14,9 @@ from runtime import clock
 from runtime.db import Base
 from runtime.tenancy import Document
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DEFAULT_WEEKLY_REPORT_WEEKDAY = 0  # Monday, for organisations that never chose
+
 
 class CollectionSettings(Base):
     """How an organisation wants its receivables aged (more settings come with schedules)."""
@@ -30,7 +33,7 @@ class CollectionSettings(Base):
     risk_rules: Mapped[dict[str, Any]] = mapped_column(Document, default=dict)
     # The weekly collections report goes to the owners on this weekday (0 Monday .. 6 Sunday),
     # in the organisation's time zone; None: no weekly report.
-    weekly_report_weekday: Mapped[int | None] = mapped_column(Integer, default=0)
+    weekly_report_weekday: Mapped[int | None] = mapped_column(Integer, default=DEFAULT_WEEKLY_REPORT_WEEKDAY)
 
 
 class AgingSnapshot(Base):

@@ -23,7 +23,7 @@ from enum import IntEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reminders.aging import aging_report
+from reminders.aging import AgingReport, aging_report
 from reminders.figures import PaymentBehaviour, payment_behaviour
 from sync.models import Invoice
 
@@ -92,25 +92,50 @@ def classify(
     return risk, words
 
 
-def assess_customers(
-    session: Session, organisation_id: int, as_of: date, rules: RiskRules = RiskRules()
-) -> list[Assessment]:
-    """Every customer with an open balance or a payment in the last year, assessed."""
-    year = {b.customer_ledger_id: b for b in payment_behaviour(session, organisation_id, as_of, months=12)}
-    recent = {b.customer_ledger_id: b for b in payment_behaviour(session, organisation_id, as_of, months=3)}
-    balances = {
-        c.customer_ledger_id: c.total for c in aging_report(session, organisation_id, as_of).customers
-    }
-    first = dict(
-        session.execute(
+@dataclass(frozen=True)
+class Evidence:
+    """What the assessment reads, computed once, so that a caller storing more can reuse it."""
+
+    year: dict[str, PaymentBehaviour]
+    recent: dict[str, PaymentBehaviour]
+    aging: AgingReport
+    first_invoice: dict[str, date]
+
+    @classmethod
+    def gather(cls, session: Session, organisation_id: int, as_of: date) -> Evidence:
+        def by_customer(months: int) -> dict[str, PaymentBehaviour]:
+            found = payment_behaviour(session, organisation_id, as_of, months=months)
+            return {b.customer_ledger_id: b for b in found}
+
+        first = session.execute(
             select(Invoice.customer_ledger_id, func.min(Invoice.issued_on))
             .where(Invoice.organisation_id == organisation_id, Invoice.issued_on <= as_of)
             .group_by(Invoice.customer_ledger_id)
         ).all()
-    )
+        return cls(
+            by_customer(12), by_customer(3), aging_report(session, organisation_id, as_of), dict(first)
+        )
+
+
+def assess_customers(
+    session: Session,
+    organisation_id: int,
+    as_of: date,
+    rules: RiskRules = RiskRules(),
+    evidence: Evidence | None = None,
+) -> list[Assessment]:
+    """Every customer with an open balance or a payment in the last year, assessed."""
+    evidence = evidence or Evidence.gather(session, organisation_id, as_of)
+    balances = {c.customer_ledger_id: c.total for c in evidence.aging.customers}
     assessments = []
-    for customer in sorted(set(year) | set(balances)):
-        risk, words = classify(year.get(customer), recent.get(customer), first.get(customer), as_of, rules)
+    for customer in sorted(set(evidence.year) | set(balances)):
+        risk, words = classify(
+            evidence.year.get(customer),
+            evidence.recent.get(customer),
+            evidence.first_invoice.get(customer),
+            as_of,
+            rules,
+        )
         balance = balances.get(customer, Decimal("0.00"))
         large = rules.large_account_threshold is not None and balance >= rules.large_account_threshold
         assessments.append(Assessment(customer, risk, words, "large" if large else "small", balance))

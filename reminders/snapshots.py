@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from integration.connections import Connection, ConnectionStatus
 from reminders.aging import AgingBasis, Buckets, aging_report
-from reminders.models import AgingSnapshot, CollectionSettings
+from reminders.models import DEFAULT_WEEKLY_REPORT_WEEKDAY, AgingSnapshot, CollectionSettings
 from runtime import clock, jobs
 from runtime.db import db
 from runtime.logs import get_logger
@@ -29,7 +29,7 @@ def settings_of(organisation_id: int) -> CollectionSettings:
         aging_edges=[30, 60, 90, 120],
         aging_basis="due_date",
         risk_rules={},
-        weekly_report_weekday=0,
+        weekly_report_weekday=DEFAULT_WEEKLY_REPORT_WEEKDAY,
     )
 
 

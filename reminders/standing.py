@@ -19,10 +19,8 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 
 from integration.connections import Connection, ConnectionStatus
-from reminders.aging import aging_report
-from reminders.figures import payment_behaviour
 from reminders.models import CollectionSettings, CustomerStanding
-from reminders.risk import RiskRules, assess_customers
+from reminders.risk import Evidence, RiskRules, assess_customers
 from reminders.snapshots import settings_of
 from runtime import clock, jobs
 from runtime.db import db, upsert
@@ -84,14 +82,11 @@ def assess_organisation(organisation_id: int) -> int:
     # standings, so assess_changed comes back for it.
     assessed_at = clock.now()
     as_of = clock.today(organisation.timezone)
-    assessments = assess_customers(session, organisation_id, as_of, rules)
-    year = {b.customer_ledger_id: b for b in payment_behaviour(session, organisation_id, as_of, months=12)}
-    recent = {b.customer_ledger_id: b for b in payment_behaviour(session, organisation_id, as_of, months=3)}
+    evidence = Evidence.gather(session, organisation_id, as_of)
+    assessments = assess_customers(session, organisation_id, as_of, rules, evidence)
+    year, recent = evidence.year, evidence.recent
     # Past due: every bucket after "current", in base currency.
-    overdue = {
-        c.customer_ledger_id: sum(c.amounts[1:], ZERO)
-        for c in aging_report(session, organisation_id, as_of).customers
-    }
+    overdue = {c.customer_ledger_id: sum(c.amounts[1:], ZERO) for c in evidence.aging.customers}
     rows = []
     for assessment in assessments:
         customer = assessment.customer_ledger_id

@@ -22,8 +22,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_percent
-from jinja2 import Environment, PackageLoader, select_autoescape
+from babel.numbers import format_percent
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,9 +30,9 @@ from sqlalchemy.orm import Session
 from integration.connections import Connection, ConnectionStatus
 from integration.ledger import InvoiceStatus
 from reminders.aging import ZERO, ItemKind, aging_report, cents
-from reminders.exports import heading, receivables_csv, receivables_pdf
+from reminders.exports import formatters, heading, receivables_csv, receivables_pdf, templates
 from reminders.figures import KeyFigures, key_figures, paid_day
-from reminders.models import CollectionSettings, WeeklyReport
+from reminders.models import DEFAULT_WEEKLY_REPORT_WEEKDAY, CollectionSettings, WeeklyReport
 from reminders.receivables import AgedReceivables, OpenItem, aged_receivables
 from runtime import clock, jobs, mail
 from runtime.db import db
@@ -43,11 +42,6 @@ from sync.models import Allocation, Customer, Invoice
 
 log = get_logger(__name__)
 SEND_FROM_HOUR = 7  # local time on the chosen day
-DEFAULT_WEEKDAY = 0  # Monday, for organisations that never chose
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_templates = Environment(
-    loader=PackageLoader("reminders", "templates"), autoescape=select_autoescape(), trim_blocks=True
-)
 
 
 @dataclass(frozen=True)
@@ -153,14 +147,8 @@ def _paid_in(
 
 def render(organisation: Organisation, week: WeeklyDigest, locale: str = "en_GB") -> tuple[str, str, str]:
     """(subject, text, html) of the email."""
-    base = organisation.base_currency
 
-    def money(amount: Decimal, currency: str | None = None) -> str:
-        return format_currency(amount, currency or base, locale=locale)
-
-    def day(value: date | None) -> str:
-        return format_date(value, "d MMM yyyy", locale=locale) if value else ""
-
+    money, day = formatters(organisation.base_currency, locale)
     report = week.report
     buckets = [
         (
@@ -183,8 +171,8 @@ def render(organisation: Organisation, week: WeeklyDigest, locale: str = "en_GB"
         "long_date": format_date(week.as_of, "long", locale=locale),
     }
     subject = f"{organisation.name}: collections for the week to {context['long_date']}"
-    text = _templates.get_template("weekly_report.txt").render(context)
-    html = _templates.get_template("weekly_report.html").render(context)
+    text = templates.get_template("weekly_report.txt").render(context)
+    html = templates.get_template("weekly_report.html").render(context)
     return subject, text, html
 
 
@@ -284,16 +272,27 @@ def send_due_weekly_reports() -> int:
         .outerjoin(CollectionSettings, CollectionSettings.organisation_id == Organisation.id)
         .where(Connection.status == ConnectionStatus.ACTIVE.value)
     ).all()
-    now, queued = clock.now(), 0
-    for organisation_id, timezone, chose, weekday in rows:
-        day = due_on(now, timezone, weekday if chose else DEFAULT_WEEKDAY)
-        if day is None or session.scalar(
-            select(WeeklyReport.sent_at).where(
-                WeeklyReport.organisation_id == organisation_id,
-                WeeklyReport.week_ending == day,
-                WeeklyReport.sent_at.is_not(None),
+    now = clock.now()
+    due = {
+        organisation_id: day
+        for organisation_id, timezone, chose, weekday in rows
+        if (day := due_on(now, timezone, weekday if chose else DEFAULT_WEEKLY_REPORT_WEEKDAY)) is not None
+    }
+    sent: set[tuple[int, date]] = set()
+    if due:
+        sent = {
+            (organisation_id, day)
+            for organisation_id, day in session.execute(
+                select(WeeklyReport.organisation_id, WeeklyReport.week_ending).where(
+                    WeeklyReport.organisation_id.in_(list(due)),
+                    WeeklyReport.week_ending.in_(set(due.values())),
+                    WeeklyReport.sent_at.is_not(None),
+                )
             )
-        ):
+        }
+    queued = 0
+    for organisation_id, day in due.items():
+        if (organisation_id, day) in sent:
             continue
         job_id = f"weekly-{organisation_id}-{day}"
         queued += (

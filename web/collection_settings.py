@@ -3,7 +3,6 @@ the weekly report comes. Owners and accountants change them; every change goes i
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -13,15 +12,14 @@ from wtforms import DecimalField, IntegerField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from reminders.models import CollectionSettings
-from reminders.risk import RiskRules
+from reminders.models import WEEKDAYS, CollectionSettings
 from reminders.snapshots import settings_of
+from reminders.standing import rules_of
 from runtime.db import db
 from runtime.tenancy import Organisation, Role, record
 from web.auth import membership_or_404
 
 collection_settings = Blueprint("collection_settings", __name__)
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 RULES = ("min_history", "late_days_medium", "late_days_high", "worsening_days", "long_term_months")
 
 
@@ -88,16 +86,15 @@ def _organisation_for_change(organisation_id: int) -> Organisation:
 
 
 def _current(settings: CollectionSettings) -> dict[str, Any]:
-    rules = {**RiskRules().__dict__, **(settings.risk_rules or {})}
-    threshold = rules.get("large_account_threshold")
+    rules = rules_of(settings)
     return {
         "aging_basis": settings.aging_basis,
         "aging_edges": ", ".join(str(edge) for edge in settings.aging_edges),
         "weekly_report_weekday": ""
         if settings.weekly_report_weekday is None
         else str(settings.weekly_report_weekday),
-        "large_account_threshold": Decimal(str(threshold)) if threshold is not None else None,
-        **{name: rules[name] for name in RULES},
+        "large_account_threshold": rules.large_account_threshold,
+        **{name: getattr(rules, name) for name in RULES},
     }
 
 

@@ -28,8 +28,12 @@ def _report(organisation_id: int) -> AgedReceivables:
             as_of = date.fromisoformat(request.args["as_of"])
         except ValueError:
             abort(400, description="as_of must be a date written YYYY-MM-DD")
-    detail = request.args.get("detail") in ("1", "true", "yes")
-    return aged_receivables(db.session, organisation.id, as_of, detail=detail)
+    return aged_receivables(db.session, organisation.id, as_of, detail=_detail())
+
+
+def _detail() -> bool:
+    """``?detail=1``: each open item under its customer."""
+    return request.args.get("detail") in ("1", "true", "yes")
 
 
 def _filename(report: AgedReceivables, extension: str) -> str:
@@ -53,7 +57,7 @@ def page(organisation_id: int) -> Response:
 def csv_file(organisation_id: int) -> Response:
     report = _report(organisation_id)
     return Response(
-        receivables_csv(report, detail=request.args.get("detail") in ("1", "true", "yes")),
+        receivables_csv(report, detail=_detail()),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{_filename(report, "csv")}"'},
     )
