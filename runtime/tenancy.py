@@ -33,6 +33,14 @@ class Organisation(Base):
     base_currency: Mapped[str] = mapped_column(String(3), default="GBP")
     # IANA zone: "today" for aging and reminders is the organisation's today.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Who chose the zone: "ledger" (read from it), "owner" (set in settings; the ledger's
+    # refresh leaves it alone) or "default" (nothing known yet: the owner is asked).
+    timezone_set_by: Mapped[str] = mapped_column(String(16), default="default")
+    # ISO 3166-1 alpha-2, as the ledger states it ("" until read).
+    country: Mapped[str] = mapped_column(String(2), default="")
+    legal_name: Mapped[str] = mapped_column(String(255), default="")
+    # When base currency, zone, country and names were last read from the ledger.
+    facts_refreshed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")

@@ -170,3 +170,24 @@ class SyncCursor(Base):
     last_change_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_error_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SyncState(Base):
+    """How the syncs of one connection are going as a whole (the cursors say it per kind).
+
+    ``running_since`` is set while a sync runs; ``last_completed_at`` is when the last sync that
+    ran to its end finished: what "last synced" means to a person. Until ``first_completed_at``
+    is set, the mirror is still being filled and no total read from it is final.
+    """
+
+    __tablename__ = "sync_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), unique=True
+    )
+    running_since: Mapped[datetime | None] = mapped_column(default=None)
+    # The kind of record being read now, while a sync runs ("" otherwise).
+    running_entity: Mapped[str] = mapped_column(String(16), default="")
+    first_completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_completed_at: Mapped[datetime | None] = mapped_column(default=None)
