@@ -183,9 +183,7 @@ class SyncState(Base):
     __tablename__ = "sync_states"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    connection_id: Mapped[int] = mapped_column(
-        ForeignKey("connections.id", ondelete="CASCADE"), unique=True
-    )
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), unique=True)
     running_since: Mapped[datetime | None] = mapped_column(default=None)
     # The kind of record being read now, while a sync runs ("" otherwise).
     running_entity: Mapped[str] = mapped_column(String(16), default="")
