@@ -43,6 +43,7 @@ from reminders.snapshots import settings_of
 from runtime import clock
 from runtime.tenancy import Organisation
 from sync.models import Customer
+from sync.status import FirstSync, first_sync_of
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ class AgedReceivables:
     basis: AgingBasis
     labels: tuple[str, ...]
     rows: list[ReceivablesRow]
+    # Set while the connection's first sync is filling the mirror: every total is "so far".
+    first_sync: FirstSync | None = None
 
     @property
     def totals(self) -> list[Decimal]:
@@ -158,6 +161,7 @@ def aged_receivables(
         basis,
         aging.labels,
         ordered,
+        first_sync=first_sync_of(session, organisation_id),
     )
 
 

@@ -56,6 +56,15 @@ def page(organisation_id: int) -> Response:
 @login_required
 def csv_file(organisation_id: int) -> Response:
     report = _report(organisation_id)
+    if report.first_sync is not None:
+        # A spreadsheet cannot carry "incomplete" beside its numbers; the page and the PDF say it.
+        return Response(
+            "The first sync with the ledger is still running, so these figures are not complete yet. "
+            "Try again in a minute.\n",
+            status=503,
+            mimetype="text/plain",
+            headers={"Retry-After": "30"},
+        )
     return Response(
         receivables_csv(report, detail=_detail()),
         mimetype="text/csv",
