@@ -144,6 +144,7 @@ def edit(organisation_id: int):  # type: ignore[no-untyped-def]
     settings = db.session.get(CollectionSettings, organisation.id) or settings_of(organisation.id)
     before = {**_current(settings), "timezone": _zone_choice(organisation)}
     form = SettingsForm(data=before)
+    form.large_account_threshold.label.text = f"Large accounts owe at least ({organisation.base_currency})"
     form.timezone.choices = [
         SelectChoice("", _follow_the_ledger(organisation)),
         *zone_choices(organisation.timezone),
