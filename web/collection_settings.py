@@ -15,8 +15,8 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from integration.zones import is_zone
 from reminders.models import WEEKDAYS, CollectionSettings
-from reminders.snapshots import settings_of
-from reminders.standing import rules_of
+from reminders.receivables.snapshots import settings_of
+from reminders.risk.standing import rules_of
 from runtime.db import db
 from runtime.tenancy import Organisation, Role, record
 from web.auth import membership_or_404

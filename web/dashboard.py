@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from integration.connections import Connection
 from integration.providers import configured_providers
-from reminders.exports import first_sync_counts
+from reminders.reports.exports import first_sync_counts
 from runtime.db import db
 from runtime.tenancy import Membership, Organisation
 from sync.status import SyncStatus, sync_statuses

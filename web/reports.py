@@ -12,8 +12,8 @@ from datetime import date
 from flask import Blueprint, Response, abort, request
 from flask_login import login_required
 
-from reminders.exports import PdfUnavailable, receivables_csv, receivables_html, receivables_pdf
-from reminders.receivables import AgedReceivables, aged_receivables
+from reminders.receivables.report import AgedReceivables, aged_receivables
+from reminders.reports.exports import PdfUnavailable, receivables_csv, receivables_html, receivables_pdf
 from runtime.db import db
 from web.auth import membership_or_404
 

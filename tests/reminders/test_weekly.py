@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from integration.connections import Connection
 from reminders.models import CollectionSettings, WeeklyReport
-from reminders.weekly import due_on, send_due_weekly_reports, send_weekly_report
+from reminders.reports.weekly import due_on, send_due_weekly_reports, send_weekly_report
 from runtime import clock, jobs
 from runtime.settings import reload_settings
 from runtime.tenancy import AuditEvent, Membership, Organisation, Role, User

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from reminders.models import CollectionSettings
-from reminders.snapshots import settings_of
-from reminders.standing import rules_of
+from reminders.receivables.snapshots import settings_of
+from reminders.risk.standing import rules_of
 from runtime import clock
 from runtime.tenancy import AuditEvent, Membership, Organisation, Role, User
 from tests.web.test_reports import sign_in

@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 
 from integration.connections import Connection, ConnectionStatus
 from integration.ledger import InvoiceStatus
-from reminders.aging import ZERO, ItemKind, aging_report, cents
-from reminders.exports import formatters, heading, receivables_csv, receivables_pdf, templates
-from reminders.figures import KeyFigures, key_figures, paid_day
 from reminders.models import DEFAULT_WEEKLY_REPORT_WEEKDAY, CollectionSettings, WeeklyReport
-from reminders.receivables import AgedReceivables, OpenItem, aged_receivables
+from reminders.receivables.aging import ZERO, ItemKind, aging_report, cents
+from reminders.receivables.figures import KeyFigures, key_figures, paid_day
+from reminders.receivables.report import AgedReceivables, OpenItem, aged_receivables
+from reminders.reports.exports import formatters, heading, receivables_csv, receivables_pdf, templates
 from runtime import clock, jobs, mail
 from runtime.db import db
 from runtime.logs import get_logger

@@ -1,7 +1,7 @@
 """The aged receivables report: the ledger's own report, rebuilt from the mirror, to the cent.
 
 What each customer owes on a date, per aging bucket: open invoices less what was paid or credited
-up to that date, net of the credit the customer had not used yet (reminders/aging.py does the
+up to that date, net of the credit the customer had not used yet (reminders/receivables/aging.py does the
 arithmetic in SQL). How each ledger defines its report, and so what this one reproduces:
 
 **Xero** (`GET /Reports/AgedReceivablesByContact?contactId=…&date=…`, one contact per call; the
@@ -38,8 +38,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reminders.aging import ZERO, AgingBasis, Buckets, aging_report, cents, open_items
-from reminders.snapshots import settings_of
+from reminders.receivables.aging import ZERO, AgingBasis, Buckets, aging_report, cents, open_items
+from reminders.receivables.snapshots import settings_of
 from runtime import clock
 from runtime.tenancy import Organisation
 from sync.models import Customer
@@ -50,7 +50,7 @@ from sync.status import FirstSync, first_sync_of
 class OpenItem:
     """One line of the detail: an invoice still owing, or credit not yet used (negative)."""
 
-    kind: str  # reminders.aging.ItemKind
+    kind: str  # reminders.receivables.aging.ItemKind
     ledger_id: str
     number: str
     dated: date

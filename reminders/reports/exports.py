@@ -18,8 +18,8 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from reminders.aging import ItemKind
-from reminders.receivables import AgedReceivables
+from reminders.receivables.aging import ItemKind
+from reminders.receivables.report import AgedReceivables
 from sync.status import FirstSync
 
 KIND_NAMES = {
@@ -31,8 +31,8 @@ KIND_NAMES = {
 }
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-templates = Environment(  # reminders/templates: the report and the weekly email
-    loader=PackageLoader("reminders", "templates"), autoescape=select_autoescape(), trim_blocks=True
+templates = Environment(  # reminders/reports/templates: the report and the weekly email
+    loader=PackageLoader("reminders.reports", "templates"), autoescape=select_autoescape(), trim_blocks=True
 )
 
 
