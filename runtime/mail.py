@@ -3,6 +3,11 @@
 ``smtp://host:port`` sends in the clear (a local mailbox in development), ``smtp+starttls://``
 upgrades with STARTTLS and refuses a server that cannot, ``smtps://`` speaks TLS from the
 start. A user and password in the URL log in. Failures raise, so the job that sends is retried.
+
+Every message carries the headers RFC 5322 (section 3.6) asks of it: ``Date``, from the clock so
+that a demo or test on another day dates its mail that day, and a ``Message-ID`` whose right-hand
+side is the host of PUBLIC_URL, a domain Relance's operator owns, which keeps the id unique across
+deployments and does not look forged to spam filters.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlsplit
 
+from runtime import clock
 from runtime.logs import get_logger
 from runtime.settings import ConfigurationError, get_settings
 
@@ -21,15 +27,23 @@ TIMEOUT = 30
 
 
 def compose(to: list[str], subject: str, text: str, html: str | None = None) -> EmailMessage:
+    """A message from MAIL_FROM to ``to``: plain text, and an HTML alternative if given."""
+    settings = get_settings()
     message = EmailMessage()
-    message["From"] = get_settings().mail_from
+    message["From"] = settings.mail_from
     message["To"] = ", ".join(to)
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="relance")
+    message["Date"] = format_datetime(clock.now())
+    message["Message-ID"] = make_msgid(domain=message_id_domain(settings.external_url))
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
     return message
+
+
+def message_id_domain(public_url: str) -> str:
+    """The host of PUBLIC_URL, for the right-hand side of Message-IDs."""
+    return urlsplit(public_url).hostname or "localhost"
 
 
 def send(message: EmailMessage) -> None:

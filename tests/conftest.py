@@ -18,7 +18,7 @@ import redis
 
 from runtime import clock, jobs
 from runtime.db import Base, db
-from runtime.settings import Settings, reload_settings
+from runtime.settings import Settings, get_settings, reload_settings
 from tests.services import TestServices, from_environment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -200,11 +200,37 @@ class Mailbox:
         self.controller.stop()
 
 
+def header_problems(message, public_url: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """What is missing or wrong in a message's Date and Message-ID headers (RFC 5322 3.6.1, 3.6.4)."""
+    from email.utils import parsedate_to_datetime
+    from urllib.parse import urlsplit
+
+    problems = []
+    try:
+        if parsedate_to_datetime(str(message["Date"])).tzinfo is None:
+            problems.append(f"Date without a zone: {message['Date']}")
+    except (TypeError, ValueError):
+        problems.append(f"no valid Date header: {message['Date']!r}")
+    host = urlsplit(public_url).hostname
+    message_id = str(message["Message-ID"] or "")
+    if not (message_id.startswith("<") and message_id.endswith(f"@{host}>")):
+        problems.append(f"Message-ID not on the PUBLIC_URL host {host}: {message_id!r}")
+    return problems
+
+
 @pytest.fixture
 def mailbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    """Mail sent by Relance lands here; SMTP_URL points at it."""
+    """Mail sent by Relance lands here; SMTP_URL points at it. Every message received in a test
+    must carry a Date and a Message-ID on the PUBLIC_URL host, or the test errors at teardown."""
     box = Mailbox()
     monkeypatch.setenv("SMTP_URL", box.start())
     reload_settings()
     yield box
     box.stop()
+    public_url = get_settings().external_url  # as the test left it: it may have set PUBLIC_URL
+    problems = [
+        f"{message['Subject']}: {problem}"
+        for message in box.messages
+        for problem in header_problems(message, public_url)
+    ]
+    assert not problems, problems
