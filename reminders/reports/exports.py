@@ -4,6 +4,10 @@ CSV amounts are plain decimals (a dot, no grouping, no symbol) so that spreadshe
 numbers; text that a spreadsheet would take for a formula (=, +, -, @ first) is quoted with an
 apostrophe (OWASP's advice on CSV injection). The PDF is HTML printed by WeasyPrint, with money
 and dates in the reader's locale (babel).
+
+The page footer is a CSS string in the stylesheet, where HTML's entities mean nothing (CSS Syntax
+Level 3, 4.3.5 "consume a string token"; a <style> element's text is raw text, HTML 13.1.2.1):
+autoescaped there, "Craig's" printed as "Craig&#39;s". ``css_string`` writes CSS escapes instead.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from decimal import Decimal
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from reminders.receivables.aging import ItemKind
 from reminders.receivables.report import AgedReceivables
@@ -34,6 +39,24 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 templates = Environment(  # reminders/reports/templates: the report and the weekly email
     loader=PackageLoader("reminders.reports", "templates"), autoescape=select_autoescape(), trim_blocks=True
 )
+# Letters, digits, spaces and any non-ASCII text stand as they are in a CSS string; anything else
+# (quotes, backslash, <, &, control characters) is written as a CSS escape: hex digits ended by
+# one space, which the escape consumes (even after six digits; CSS Syntax 3, 4.3.7), so that a
+# space of the name after it survives. An escape cannot close the string or the <style> element.
+_CSS_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.:;-")
+
+
+def css_string(value: object) -> Markup:
+    """``value`` as a quoted CSS string, safe inside a <style> element."""
+    text = str(value)
+    escaped = "".join(
+        char if char in _CSS_PLAIN or (ord(char) > 0x7F and char.isprintable()) else f"\\{ord(char):x} "
+        for char in text
+    )
+    return Markup(f'"{escaped}"')  # noqa: S704 - every character that could break out is escaped above
+
+
+templates.filters["css_string"] = css_string
 
 
 def heading(label: str) -> str:

@@ -112,6 +112,19 @@ def test_the_pdf_prints_names_amounts_and_totals_in_the_locale(session, ledger) 
     assert "Page 1 of 2" in text
 
 
+def test_pdf_text_has_no_html_entities_even_in_the_footer(session, ledger) -> None:  # type: ignore[no-untyped-def]
+    session.get(Organisation, ledger).name = 'Craig\'s "Best" Plumbing & <Heating> \\ Co'
+    session.commit()
+    report = aged_receivables(session, ledger, AS_OF, detail=True)
+
+    pdf = pypdf.PdfReader(io.BytesIO(receivables_pdf(report, "en_GB")))
+    pages = [page.extract_text() for page in pdf.pages]
+
+    footer = 'Craig\'s "Best" Plumbing & <Heating> \\ Co · Aged receivables at 30 June 2026'
+    assert all(footer in text for text in pages), pages  # printed on every page, as the organisation is named
+    assert not [text for text in pages if "&#" in text or "&amp;" in text or "&lt;" in text]
+
+
 def test_the_page_escapes_what_customers_are_called(session, ledger) -> None:  # type: ignore[no-untyped-def]
     html = receivables_html(aged_receivables(session, ledger, AS_OF), "fr_FR")
 
