@@ -3,11 +3,17 @@
 Only people of the organisation see it (anyone else gets 404, as for a page that does not exist).
 `?as_of=YYYY-MM-DD` asks for another day than the organisation's today; `?detail=1` lists each
 open item under its customer.
+
+A download is named after the organisation and the day (``Harbour Cafe Ltd aged receivables
+2026-06-30.pdf``), so that the files of several clients and days can sit in one folder.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, request
 from flask_login import login_required
@@ -36,8 +42,31 @@ def _detail() -> bool:
     return request.args.get("detail") in ("1", "true", "yes")
 
 
-def _filename(report: AgedReceivables, extension: str) -> str:
-    return f"aged-receivables-{report.as_of.isoformat()}.{extension}"
+# Characters that no file name may hold on the common systems (Windows forbids <>:"/\\|?*), and
+# control characters: they become a space, which also keeps quotes and backslashes out of the
+# quoted-string of ``filename``.
+_UNSAFE_IN_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+
+
+def download_name(report: AgedReceivables, extension: str) -> str:
+    """What a downloaded report is called: the organisation, what it is, the day."""
+    name = f"{report.organisation_name} aged receivables {report.as_of.isoformat()}.{extension}"
+    return " ".join(_UNSAFE_IN_NAMES.sub(" ", name).split())
+
+
+def attachment(filename: str) -> str:
+    """The Content-Disposition of a download called ``filename`` (RFC 6266).
+
+    A name that is not ASCII is given twice: ``filename*`` in UTF-8 (RFC 8187, formerly 5987),
+    which browsers prefer, and ``filename`` with the accents taken off for those that do not read it.
+    """
+    plain = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    plain = " ".join(plain.split())
+    if plain == filename:
+        return f'attachment; filename="{filename}"'
+    # attr-char of RFC 8187 3.2.1 stays as it is; quote() percent-encodes the rest as UTF-8.
+    encoded = quote(filename, safe="!#$&+-.^_`|~")
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}"
 
 
 def _locale() -> str:
@@ -68,7 +97,7 @@ def csv_file(organisation_id: int) -> Response:
     return Response(
         receivables_csv(report, detail=_detail()),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(report, "csv")}"'},
+        headers={"Content-Disposition": attachment(download_name(report, "csv"))},
     )
 
 
@@ -83,5 +112,5 @@ def pdf_file(organisation_id: int) -> Response:
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(report, "pdf")}"'},
+        headers={"Content-Disposition": attachment(download_name(report, "pdf"))},
     )

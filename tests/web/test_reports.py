@@ -8,6 +8,7 @@ from datetime import date
 
 import pypdf
 import pytest
+from werkzeug.http import parse_options_header
 
 from runtime.tenancy import Membership, Organisation, User
 from sync.models import Customer
@@ -52,10 +53,38 @@ def test_the_owner_gets_the_page_the_csv_and_the_pdf(client, people) -> None:  #
     assert "$250.00" in page.text
     rows = list(csv.reader(io.StringIO(csv_file.text)))
     assert rows[1][0] == "Tui Catering" and rows[1][2] == "250.00"  # 30 days past due
-    assert csv_file.headers["Content-Disposition"] == 'attachment; filename="aged-receivables-2026-06-30.csv"'
+    assert csv_file.headers["Content-Disposition"] == (
+        'attachment; filename="Harbour Cafe Ltd aged receivables 2026-06-30.csv"'
+    )
+    assert pdf_file.headers["Content-Disposition"] == (
+        'attachment; filename="Harbour Cafe Ltd aged receivables 2026-06-30.pdf"'
+    )
     assert pdf_file.mimetype == "application/pdf"
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf_file.data)).pages)
     assert "Tui Catering" in text and "Harbour Cafe Ltd" in text
+
+
+def test_a_download_keeps_an_accented_name_and_drops_what_no_file_may_hold(client, people, session) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = people["Harbour Cafe Ltd"]
+    session.get(Organisation, organisation_id).name = 'Café Ōtaki / "Harbour" Ltd'
+    session.commit()
+    sign_in(client, user_id)
+
+    answer = client.get(f"/organisations/{organisation_id}/aged-receivables.csv?as_of=2026-06-30")
+
+    disposition = answer.headers["Content-Disposition"]
+    assert disposition.startswith(
+        'attachment; filename="Cafe Otaki Harbour Ltd aged receivables 2026-06-30.csv";'
+    )
+    assert (
+        "filename*=UTF-8''Caf%C3%A9%20%C5%8Ctaki%20Harbour%20Ltd%20aged%20receivables%202026-06-30.csv"
+        in disposition
+    )
+    # What a browser makes of it (RFC 6266 4.3: filename* wins where it is understood).
+    assert parse_options_header(disposition) == (
+        "attachment",
+        {"filename": "Café Ōtaki Harbour Ltd aged receivables 2026-06-30.csv"},
+    )
 
 
 def test_another_organisations_report_is_not_found(client, people) -> None:  # type: ignore[no-untyped-def]
