@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.collection_settings import collection_settings
     from web.connect import connect
     from web.dashboard import dashboard
+    from web.errors import register_error_pages
     from web.health import health
     from web.reports import reports
     from webhooks.intake import intake
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(intake)  # ledgers sign their deliveries instead
     for blueprint in (health, auth, connect, dashboard, reports, collection_settings, intake):
         app.register_blueprint(blueprint)
+    register_error_pages(app)
     _log_requests(app)
     app.teardown_appcontext(lambda _exc: db.session.remove())
     return app
