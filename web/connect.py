@@ -24,7 +24,7 @@ from runtime.logs import get_logger
 from runtime.tenancy import Membership
 from sync.jobs import sync_tenant
 from web import settings
-from web.auth import Person, person_for_identity
+from web.auth import Person, membership_or_404, person_for_identity
 
 connect = Blueprint("connect", __name__)
 log = get_logger(__name__)
@@ -133,10 +133,26 @@ def _tenants(found: ProviderEndpoints, access_token: str) -> list[Tenant]:
     return [Tenant(realm, existing.tenant_name if existing else f"QuickBooks company {realm}")]
 
 
+@connect.get("/organisations/<int:organisation_id>/disconnect")
+@login_required
+def confirm_disconnect(organisation_id: int):  # type: ignore[no-untyped-def]
+    """Ask before disconnecting: a page that says what disconnecting does, with the form that does it."""
+    organisation = membership_or_404(organisation_id).organisation
+    connection = db.session.scalar(select(Connection).where(Connection.organisation_id == organisation.id))
+    if connection is None:
+        abort(404)
+    if connection.status == ConnectionStatus.DISCONNECTED.value:
+        flash(f"{connection.tenant_name} is already disconnected.")
+        return redirect(url_for("dashboard.home"))
+    return render_template("confirm_disconnect.html", organisation=organisation, connection=connection)
+
+
 @connect.post("/organisations/<int:organisation_id>/disconnect")
 @login_required
 def disconnect_organisation(organisation_id: int):  # type: ignore[no-untyped-def]
     """Disconnect from Relance: stop at once, tell the ledger in a job. Synced data stays."""
+    if request.form.get("confirm") != "yes":  # not sent from the confirmation page: ask there first
+        return redirect(url_for("connect.confirm_disconnect", organisation_id=organisation_id), 303)
     connection = db.session.scalar(
         select(Connection)
         .join(Membership, Membership.organisation_id == Connection.organisation_id)

@@ -141,11 +141,14 @@ def test_disconnect_in_relance_tells_xero_and_keeps_the_data(xero, relance, sess
     tenant = list(xero.organisations)[1]
     connect_xero(relance, xero, [tenant])
     connection = session.scalars(select(Connection)).one()
-    page = relance.get("/").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    confirmation = relance.get(f"/organisations/{connection.organisation_id}/disconnect").get_data(
+        as_text=True
+    )
+    token = confirmation.split('name="csrf_token" value="')[1].split('"')[0]
 
     answer = relance.post(
-        f"/organisations/{connection.organisation_id}/disconnect", data={"csrf_token": token}
+        f"/organisations/{connection.organisation_id}/disconnect",
+        data={"csrf_token": token, "confirm": "yes"},
     )
     run_jobs()
 
@@ -156,6 +159,25 @@ def test_disconnect_in_relance_tells_xero_and_keeps_the_data(xero, relance, sess
     assert connection.organisation is not None  # the organisation and its data stay
     assert xero.directory.connections_of(xero.app.client_id, xero.user.user_id) == []
     assert xero.request_log.count(endpoint="/Connections/{connection_id}", method="DELETE") == 1
+
+
+def test_disconnect_asks_first_on_a_page_of_its_own(xero, relance, session) -> None:
+    connect_xero(relance, xero, [xero.tenant_id])
+    connection = session.scalars(select(Connection)).one()
+    confirm_path = f"/organisations/{connection.organisation_id}/disconnect"
+
+    home = relance.get("/").get_data(as_text=True)
+    confirmation = relance.get(confirm_path).get_data(as_text=True)
+    unconfirmed = relance.post(confirm_path, data={"csrf_token": csrf_token(relance)})
+
+    assert f'<a class="button secondary" href="{confirm_path}">Disconnect</a>' in home  # a link, no form
+    assert f"Disconnect {connection.tenant_name}?" in confirmation
+    assert 'name="confirm" value="yes"' in confirmation and 'name="csrf_token"' in confirmation
+    assert "Keep it connected" in confirmation
+    assert unconfirmed.status_code == 303 and unconfirmed.headers["Location"] == confirm_path
+    session.expire_all()
+    assert session.get(Connection, connection.id).status == ConnectionStatus.ACTIVE.value
+    assert jobs.queue("default").jobs == []  # nothing told to the ledger either
 
 
 def test_disconnect_needs_the_csrf_token(xero, relance, session) -> None:
