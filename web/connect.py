@@ -74,8 +74,7 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
             "problem.html", message="This sign-in was not started here or has expired. Please try again."
         ), 400
     if request.args.get("error"):
-        flash("Nothing was connected: the request was cancelled or refused.")
-        return redirect(url_for("dashboard.home"))
+        return _not_granted(provider, pending["purpose"], request.args["error"])
     found = provider_endpoints(provider)
     started = oauth.AuthorizationRequest(
         url="",
@@ -109,6 +108,28 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
         return render_template("problem.html", message="The ledger did not say who you are."), 400
     login_user(Person(user), remember=True)
     return redirect(url_for("dashboard.home"))
+
+
+def _not_granted(provider: str, purpose: str, error: str):  # type: ignore[no-untyped-def]
+    """The ledger sent the person back without a code: they cancelled (``access_denied``, RFC 6749
+    4.1.2.1), or the ledger refused the request. Either way they can start again from here."""
+    ledger = provider_endpoints(provider).display_name
+    retry_url = url_for("connect.signin" if purpose == "signin" else "connect.start", provider=provider)
+    if error == "access_denied":
+        doing = f"signing in with {ledger}" if purpose == "signin" else f"connecting {ledger}"
+        return render_template(
+            "problem.html",
+            title="Sign-in cancelled" if purpose == "signin" else f"Connecting {ledger} cancelled",
+            message=f"You cancelled {doing}, so Relance was given no access. You can try again at any time.",
+            retry_url=retry_url,
+        )
+    log.warning("connect.refused", provider=provider, error=error[:64])
+    return render_template(
+        "problem.html",
+        title=f"{ledger} did not give access",
+        message=f"{ledger} answered: {request.args.get('error_description') or error}.",
+        retry_url=retry_url,
+    ), 400
 
 
 def _start_first_syncs(connection_ids: list[int]) -> None:

@@ -273,3 +273,42 @@ def test_xero_app_store_sign_up_connects_and_signs_in_in_one_pass(xero, relance,
     assert relance.get(callback_path(location)).headers["Location"] == "/"
     assert xero.books.organisation.name in relance.get("/").get_data(as_text=True)
     assert session.scalars(select(Connection)).one().tenant_id == xero.tenant_id
+
+
+def test_a_cancelled_xero_sign_in_says_so_and_offers_to_try_again(xero, relance, session) -> None:
+    started = relance.get("/signin/xero")
+    location = approve(started.headers["Location"], action="deny")
+    assert "error=access_denied" in location
+
+    answer = relance.get(callback_path(location))
+
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Sign-in cancelled" in page
+    assert "You cancelled signing in with Xero" in page and "Nothing was connected" not in page
+    assert '<a class="button" href="/signin/xero">Try again</a>' in page
+    assert relance.get("/signin/xero").headers["Location"].startswith(xero.base_url)  # and it starts again
+    assert session.scalars(select(User)).all() == [] and session.scalars(select(Connection)).all() == []
+
+
+def test_a_cancelled_quickbooks_connection_offers_to_connect_again(quickbooks, relance, session) -> None:
+    started = relance.get("/connect/quickbooks")
+    location = approve(started.headers["Location"], decision="deny")
+
+    page = relance.get(callback_path(location)).get_data(as_text=True)
+
+    assert "Connecting QuickBooks cancelled" in page and "Nothing was connected" not in page
+    assert '<a class="button" href="/connect/quickbooks">Try again</a>' in page
+    assert session.scalars(select(Connection)).all() == []
+
+
+def test_a_refusal_by_the_ledger_says_what_it_answered(xero, relance, session) -> None:
+    started = relance.get("/signin/xero")
+    state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
+
+    answer = relance.get(
+        f"/connect/xero/callback?error=invalid_scope&error_description=Unknown+scope&state={state}"
+    )
+
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "Xero did not give access" in page
+    assert "Xero answered: Unknown scope." in page and 'href="/signin/xero">Try again</a>' in page
