@@ -9,7 +9,7 @@ XERO_PORT ?= 8081
 QUICKBOOKS_PORT ?= 8082
 MAIL_PORT ?= 8025
 
-.PHONY: demo test lint format install clean
+.PHONY: demo test lint format install lock clean
 
 $(BIN)/relance: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# uv.lock pins every package for deployment (Heroku's buildpack runs `uv sync --locked`);
+# after changing pyproject.toml's dependencies, run this: the tests fail while the lock is stale.
+lock: install
+	$(BIN)/uv lock
 
 format: install
 	$(BIN)/ruff format .
