@@ -28,13 +28,11 @@ TIMEOUT = 30
 
 def compose(to: list[str], subject: str, text: str, html: str | None = None) -> EmailMessage:
     """A message from MAIL_FROM to ``to``: plain text, and an HTML alternative if given."""
-    settings = get_settings()
     message = EmailMessage()
-    message["From"] = settings.mail_from
+    message["From"] = get_settings().mail_from
     message["To"] = ", ".join(to)
     message["Subject"] = subject
-    message["Date"] = format_datetime(clock.now())
-    message["Message-ID"] = make_msgid(domain=message_id_domain(settings.external_url))
+    _date_and_identify(message)
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
@@ -46,8 +44,17 @@ def message_id_domain(public_url: str) -> str:
     return urlsplit(public_url).hostname or "localhost"
 
 
+def _date_and_identify(message: EmailMessage) -> None:
+    """Give the message the Date and Message-ID it lacks."""
+    if message["Date"] is None:
+        message["Date"] = format_datetime(clock.now())
+    if message["Message-ID"] is None:
+        message["Message-ID"] = make_msgid(domain=message_id_domain(get_settings().external_url))
+
+
 def send(message: EmailMessage) -> None:
-    """Hand the message to the SMTP server."""
+    """Hand the message to the SMTP server, dated and identified if whoever built it did not."""
+    _date_and_identify(message)
     url = urlsplit(get_settings().smtp_url)
     host, port = url.hostname or "127.0.0.1", url.port
     if url.scheme == "smtps":

@@ -25,6 +25,19 @@ def test_a_message_is_dated_by_the_clock_and_identified_on_the_public_host(monke
     assert first["Message-ID"] != second["Message-ID"]
 
 
+def test_a_message_built_without_compose_is_dated_and_identified_when_sent(mailbox) -> None:  # type: ignore[no-untyped-def]
+    from email.message import EmailMessage
+
+    built = EmailMessage()
+    built["To"], built["Subject"] = "owner@harbour.example", "Built by hand"
+    built.set_content("Kia ora")
+
+    mail.send(built)
+
+    (received,) = mailbox.messages
+    assert header_problems(received, reload_settings().external_url) == []
+
+
 def test_a_message_without_the_headers_is_reported() -> None:
     from email.message import EmailMessage
 
