@@ -26,7 +26,8 @@ TITLES = {
 MESSAGES = {  # when the code that stopped gave no reason of its own
     400: "Something in the address or the form was not as Relance expects. Go back and try again.",
     404: "There is no page at this address, or it is not yours to see.",
-    500: "Relance could not finish this. Nothing you sent is lost; please try again in a moment.",
+    500: "Relance could not finish this. Please try again in a moment; if it happens again, "
+    "tell whoever runs Relance the reference below.",
 }
 
 

@@ -6,7 +6,7 @@ apostrophe (OWASP's advice on CSV injection). The PDF is HTML printed by WeasyPr
 and dates in the reader's locale (babel).
 
 The page footer is a CSS string in the stylesheet, where HTML's entities mean nothing (CSS Syntax
-Level 3, 4.3.5 "consume a string token"; a <style> element's text is raw text, HTML 13.1.2.1):
+Level 3, 4.3.5 "consume a string token"; <style> is a raw text element, WHATWG HTML 13.1.2):
 autoescaped there, "Craig's" printed as "Craig&#39;s". ``css_string`` writes CSS escapes instead.
 """
 
