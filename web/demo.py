@@ -202,12 +202,16 @@ def _connect_and_sync(
         session.commit()
         ledgers.xero.subscribe_webhooks(f"{web_url}/webhooks/xero", keys["xero"])
         ledgers.quickbooks.subscribe_webhooks(f"{web_url}/webhooks/quickbooks", keys["quickbooks"])
-        ids = [c.id for c in connections if c.active]
+        working = [c for c in connections if c.active]
+        ids = [c.id for c in working]
         before = cursor_successes(session, ids)
         from sync.jobs import sync_tenant
 
-        for connection_id in ids:
-            jobs.enqueue(sync_tenant, connection_id, queue_name="sync")
+        restored = {"xero": ledgers.xero_restored, "quickbooks": ledgers.quickbooks_restored}
+        for connection in working:
+            # A sandbox seeded afresh under an existing mirror has records older than the cursors.
+            full = not restored[connection.provider]
+            jobs.enqueue(sync_tenant, connection.id, full, queue_name="sync")
         log.info("demo.connected", organisations=[c.tenant_name for c in connections])
         synced = wait_for_syncs(session, ids, before, FIRST_SYNC_TIMEOUT)
         _print_ready(web_url, ledgers, session, ids, synced, mailbox_folder)
