@@ -198,13 +198,14 @@ class RunningDemo:
     environment: dict[str, str]
 
 
-def _process_alive(pid: int) -> bool:
+def _is_our_process(pid: int) -> bool:
+    """Whether a process of this user has this id (signal 0 asks without sending anything)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # someone else's process: alive, but not a demo of ours
-        return True
+    except PermissionError:  # another user's: the id was reused, the demo that wrote the file is gone
+        return False
     return True
 
 
@@ -225,7 +226,7 @@ def running_demo(instance: Path) -> RunningDemo | None:
         if separator and not name.lstrip().startswith("#"):
             values[name.strip()] = value.strip()
     pid = values.pop(_DEMO_PID, "")
-    if not pid.isdigit() or not _process_alive(int(pid)):
+    if not pid.isdigit() or not _is_our_process(int(pid)):
         return None
     return RunningDemo(int(pid), values)
 

@@ -103,6 +103,8 @@ def test_demo_serves_healthz_answers_a_second_terminal_and_one_ctrl_c_stops_ever
     synced = second_terminal(instance, "sync", "run", "1")
     assert synced.returncode == 0, synced.stderr
     assert "records in:" in synced.stdout
+    another = second_terminal(instance, "demo", "--port", str(free_port()))
+    assert another.returncode == 2 and "a demo already runs on" in another.stderr
 
     output = stop_with_ctrl_c(demo)
 
