@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -33,12 +34,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import migrations
-from integration.connections import Connection
+from integration.connections import Connection, Provider, Tenant
+from integration.oauth import TokenSet
 from integration.sandbox.common.webhook_dispatch import DispatchSettings
 from integration.sandbox.quickbooks import QuickBooksSandbox
 from integration.sandbox.xero.sandbox import XeroSandbox
 from integration.sandbox.xero.settings import XeroSandboxSettings
-from runtime import jobs
+from runtime import clock, jobs
 from runtime import redis as relance_redis
 from runtime.db import db
 from runtime.logs import configure as configure_logs
@@ -51,7 +53,7 @@ from runtime.settings import (
     running_demo,
     write_demo_environment,
 )
-from web.demo_companies import DemoLedgers, connect_demo_companies, cursor_successes, wait_for_syncs
+from web.demo_companies import DemoCompany, connect_demo_companies, cursor_successes, wait_for_syncs
 
 log = get_logger(__name__)
 # The sandboxes deliver webhooks within a second, as the real ledgers do (seconds to minutes).
@@ -60,6 +62,59 @@ DEMO_WEBHOOKS = DispatchSettings(batch_window=1.0, retry_delays=(2, 10, 30, 120)
 # the demo, which is its normal end, not a failure for make to report.
 STOPPED_BY_SIGNAL = (130, 143)
 FIRST_SYNC_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class DemoLedgers:
+    """The two running sandboxes, and whether each started from its saved state."""
+
+    xero: XeroSandbox
+    quickbooks: QuickBooksSandbox
+    xero_restored: bool
+    quickbooks_restored: bool
+
+    def companies(self) -> list[DemoCompany]:
+        """The demo company of each sandbox, as web.demo_companies takes them."""
+        xero, quickbooks = self.xero, self.quickbooks
+        realm = quickbooks.realm_ids[0]
+        return [
+            DemoCompany(
+                Provider.XERO,
+                xero.tenant_id,
+                xero.user.user_id,
+                self.xero_restored,
+                lambda: _xero_consent(xero),
+            ),
+            DemoCompany(
+                Provider.QUICKBOOKS,
+                realm,
+                quickbooks.user_id,
+                self.quickbooks_restored,
+                lambda: _quickbooks_consent(quickbooks, realm),
+            ),
+        ]
+
+
+def _xero_consent(xero: XeroSandbox) -> tuple[TokenSet, Tenant]:
+    token = xero.connect()
+    tokens = TokenSet(
+        access_token=token["access_token"],
+        refresh_token=token["refresh_token"],
+        access_expires_at=clock.now() + timedelta(seconds=token["expires_in"]),
+        scopes=tuple(token["scope"]),
+    )
+    return tokens, Tenant(xero.tenant_id, xero.books.organisation.name)
+
+
+def _quickbooks_consent(quickbooks: QuickBooksSandbox, realm: str) -> tuple[TokenSet, Tenant]:
+    granted = quickbooks.connect(realm)
+    tokens = TokenSet(
+        access_token=granted.access_token,
+        refresh_token=granted.refresh_token,
+        access_expires_at=clock.now() + timedelta(hours=1),
+        scopes=("com.intuit.quickbooks.accounting",),
+    )
+    return tokens, Tenant(realm, quickbooks.company(realm).name)
 
 
 @dataclass(frozen=True)
@@ -198,7 +253,7 @@ def _connect_and_sync(
     jobs.use_connection(relance_redis.connect(settings))
     session = db.session()
     try:
-        connections = connect_demo_companies(session, ledgers)
+        connections = connect_demo_companies(session, ledgers.xero.user.email, ledgers.companies())
         session.commit()
         ledgers.xero.subscribe_webhooks(f"{web_url}/webhooks/xero", keys["xero"])
         ledgers.quickbooks.subscribe_webhooks(f"{web_url}/webhooks/quickbooks", keys["quickbooks"])

@@ -1,14 +1,17 @@
 """The demo's companies: their owner, their connections, and knowing when they are synced.
 
-Kept apart from web/demo.py (the processes) because this is what decides, on every start,
+Kept apart from web/demo.py (which starts the sandboxes) because this decides, on every start,
 whether anything needs connecting again: a restart must reconnect nothing that still works.
+It never touches a sandbox: each company comes as a :class:`DemoCompany`, the same for both
+ledgers, and web/demo.py makes them.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,53 +25,53 @@ from integration.connections import (
     record_consent,
 )
 from integration.oauth import TokenSet
-from integration.sandbox.quickbooks import QuickBooksSandbox
-from integration.sandbox.xero.sandbox import XeroSandbox
-from runtime import clock
 from runtime.tenancy import User, UserIdentity
 from sync.engine import ENTITIES
 from sync.models import SyncCursor
 
 
 @dataclass(frozen=True)
-class DemoLedgers:
-    """The two running sandboxes, and whether each started from its saved state."""
+class DemoCompany:
+    """One demo company as its sandbox offers it."""
 
-    xero: XeroSandbox
-    quickbooks: QuickBooksSandbox
-    xero_restored: bool
-    quickbooks_restored: bool
+    provider: Provider
+    tenant_id: str
+    # The sandbox user's OpenID subject: who signs in with this ledger.
+    subject: str
+    # Whether the sandbox started from its saved state (so the tokens Relance holds still work).
+    restored: bool
+    # A fresh consent for Relance's app, as the owner would give it, without the browser.
+    consent: Callable[[], tuple[TokenSet, Tenant]]
 
 
-def demo_owner(session: Session, ledgers: DemoLedgers) -> User:
-    """The demo companies' owner: the person both sandboxes' logins sign in as.
+def demo_owner(session: Session, email: str, companies: list[DemoCompany]) -> User:
+    """The demo companies' owner: the person every sandbox's login signs in as.
 
     Signing in with Xero (the printed login) or with Intuit (the QuickBooks sandbox's one user)
     must reach this person, after any number of restarts: each sandbox's subject is linked to
     them, including one an earlier sign-in had given to a person of its own (a nameless person
     with no organisation, made before the subjects were linked).
     """
-    owner = session.scalar(select(User).where(User.email == ledgers.xero.user.email))
+    owner = session.scalar(select(User).where(User.email == email))
     if owner is None:
-        owner = User(email=ledgers.xero.user.email, name="Demo Owner")
+        owner = User(email=email, name="Demo Owner")
         session.add(owner)
         session.flush()
-    for provider, subject in (
-        (Provider.XERO.value, ledgers.xero.user.user_id),
-        (Provider.QUICKBOOKS.value, ledgers.quickbooks.user_id),
-    ):
+    for company in companies:
         identity = session.scalar(
-            select(UserIdentity).where(UserIdentity.provider == provider, UserIdentity.subject == subject)
+            select(UserIdentity).where(
+                UserIdentity.provider == company.provider.value, UserIdentity.subject == company.subject
+            )
         )
         if identity is None:
-            session.add(UserIdentity(user=owner, provider=provider, subject=subject))
+            session.add(UserIdentity(user=owner, provider=company.provider.value, subject=company.subject))
         elif identity.user_id != owner.id:
             identity.user = owner
     session.flush()
     return owner
 
 
-def connect_demo_companies(session: Session, ledgers: DemoLedgers) -> list[Connection]:
+def connect_demo_companies(session: Session, email: str, companies: list[DemoCompany]) -> list[Connection]:
     """Each demo company's connection, made only when it is missing or cannot work.
 
     A connection that is active and whose sandbox kept its state still holds working tokens:
@@ -76,57 +79,25 @@ def connect_demo_companies(session: Session, ledgers: DemoLedgers) -> list[Conne
     that needs reconnecting, or whose sandbox started afresh (its tokens are unknown there), is
     connected again. One a person disconnected stays disconnected.
     """
-    owner = demo_owner(session, ledgers)
-    xero, quickbooks = ledgers.xero, ledgers.quickbooks
-    realm = quickbooks.realm_ids[0]
-    wanted = [
-        (Provider.XERO, xero.tenant_id, ledgers.xero_restored),
-        (Provider.QUICKBOOKS, realm, ledgers.quickbooks_restored),
-    ]
+    owner = demo_owner(session, email, companies)
     connections = []
-    for provider, tenant_id, restored in wanted:
+    for company in companies:
         existing = session.scalar(
-            select(Connection).where(Connection.provider == provider.value, Connection.tenant_id == tenant_id)
+            select(Connection).where(
+                Connection.provider == company.provider.value, Connection.tenant_id == company.tenant_id
+            )
         )
-        keep = existing is not None and (
+        if existing is not None and (
             existing.status == ConnectionStatus.DISCONNECTED.value
-            or (existing.status == ConnectionStatus.ACTIVE.value and restored)
-        )
-        if existing is not None and keep:
+            or (existing.status == ConnectionStatus.ACTIVE.value and company.restored)
+        ):
             connections.append(existing)
-        elif provider is Provider.XERO:
-            connections += _connect_xero(session, xero, owner)
         else:
-            connections += _connect_quickbooks(session, quickbooks, realm, owner)
+            tokens, tenant = company.consent()
+            connections += record_consent(session, company.provider, tokens, [tenant], owner)
     for connection in connections:
         ensure_membership(session, owner, connection.organisation)
     return connections
-
-
-def _connect_xero(session: Session, xero: XeroSandbox, owner: User) -> list[Connection]:
-    token = xero.connect()
-    tokens = TokenSet(
-        access_token=token["access_token"],
-        refresh_token=token["refresh_token"],
-        access_expires_at=clock.now() + timedelta(seconds=token["expires_in"]),
-        scopes=tuple(token["scope"]),
-    )
-    tenant = Tenant(xero.tenant_id, xero.books.organisation.name)
-    return record_consent(session, Provider.XERO, tokens, [tenant], owner)
-
-
-def _connect_quickbooks(
-    session: Session, quickbooks: QuickBooksSandbox, realm: str, owner: User
-) -> list[Connection]:
-    granted = quickbooks.connect(realm)
-    tokens = TokenSet(
-        access_token=granted.access_token,
-        refresh_token=granted.refresh_token,
-        access_expires_at=clock.now() + timedelta(hours=1),
-        scopes=("com.intuit.quickbooks.accounting",),
-    )
-    tenant = Tenant(realm, quickbooks.company(realm).name)
-    return record_consent(session, Provider.QUICKBOOKS, tokens, [tenant], owner)
 
 
 def cursor_successes(session: Session, connection_ids: list[int]) -> dict[tuple[int, str], datetime | None]:

@@ -9,14 +9,17 @@ from integration.connections import Connection, ConnectionStatus, LedgerGrant
 from integration.sandbox.quickbooks import QuickBooksSandbox
 from integration.sandbox.xero.sandbox import XeroSandbox
 from runtime.tenancy import AuditEvent, Membership, User, UserIdentity
-from web.demo_companies import DemoLedgers, connect_demo_companies, demo_owner
+from web.demo import DemoLedgers
+from web.demo_companies import connect_demo_companies, demo_owner
 
 XERO = XeroSandbox(seed="empty")
 QUICKBOOKS = QuickBooksSandbox(seed="empty")
 
 
-def ledgers(xero_restored: bool = True, quickbooks_restored: bool = True) -> DemoLedgers:
-    return DemoLedgers(XERO, QUICKBOOKS, xero_restored, quickbooks_restored)
+def connect(session, xero_restored: bool = True, quickbooks_restored: bool = True) -> list[Connection]:  # type: ignore[no-untyped-def]
+    """What a demo start does, with each sandbox restored from its state file or seeded afresh."""
+    ledgers = DemoLedgers(XERO, QUICKBOOKS, xero_restored, quickbooks_restored)
+    return connect_demo_companies(session, XERO.user.email, ledgers.companies())
 
 
 def actions(session) -> list[str]:  # type: ignore[no-untyped-def]
@@ -28,7 +31,7 @@ def grants(session) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_a_first_start_connects_both_companies_for_one_owner(session) -> None:
-    connections = connect_demo_companies(session, ledgers(False, False))
+    connections = connect(session, False, False)
     session.commit()
 
     assert sorted(c.provider for c in connections) == ["quickbooks", "xero"]
@@ -43,10 +46,10 @@ def test_a_first_start_connects_both_companies_for_one_owner(session) -> None:
 
 
 def test_a_restart_with_restored_sandboxes_connects_nothing_again(session) -> None:
-    connect_demo_companies(session, ledgers(False, False))
+    connect(session, False, False)
     session.commit()
 
-    connect_demo_companies(session, ledgers())
+    connect(session)
     session.commit()
 
     assert actions(session) == ["connection.connected", "connection.connected"]
@@ -54,12 +57,12 @@ def test_a_restart_with_restored_sandboxes_connects_nothing_again(session) -> No
 
 
 def test_a_sandbox_seeded_afresh_or_a_refused_grant_is_connected_again(session) -> None:
-    first = {c.provider: c for c in connect_demo_companies(session, ledgers(False, False))}
+    first = {c.provider: c for c in connect(session, False, False)}
     session.commit()
     first["quickbooks"].status = ConnectionStatus.NEEDS_RECONNECT.value
     session.commit()
 
-    again = {c.provider: c for c in connect_demo_companies(session, ledgers(xero_restored=False))}
+    again = {c.provider: c for c in connect(session, xero_restored=False)}
     session.commit()
 
     assert again["xero"].id == first["xero"].id and again["xero"].active
@@ -68,11 +71,11 @@ def test_a_sandbox_seeded_afresh_or_a_refused_grant_is_connected_again(session) 
 
 
 def test_a_company_a_person_disconnected_stays_disconnected(session) -> None:
-    first = {c.provider: c for c in connect_demo_companies(session, ledgers(False, False))}
+    first = {c.provider: c for c in connect(session, False, False)}
     first["xero"].status = ConnectionStatus.DISCONNECTED.value
     session.commit()
 
-    connect_demo_companies(session, ledgers())
+    connect(session)
     session.commit()
 
     assert session.get(Connection, first["xero"].id).status == ConnectionStatus.DISCONNECTED.value
@@ -84,7 +87,7 @@ def test_a_nameless_person_an_earlier_intuit_sign_in_made_is_folded_into_the_own
     session.add(UserIdentity(user=stray, provider="quickbooks", subject=QUICKBOOKS.user_id))
     session.flush()
 
-    owner = demo_owner(session, ledgers())
+    owner = demo_owner(session, XERO.user.email, DemoLedgers(XERO, QUICKBOOKS, True, True).companies())
     session.commit()
 
     identity = session.scalar(select(UserIdentity).where(UserIdentity.provider == "quickbooks"))
