@@ -19,6 +19,7 @@ $(BIN)/relance: pyproject.toml
 
 install: $(BIN)/relance
 
+# `relance demo` exits 0 on Ctrl-C, so make has no error to report when a person stops it.
 demo: install
 	$(BIN)/relance db upgrade
 	$(BIN)/relance demo --port $(PORT) --xero-port $(XERO_PORT) --quickbooks-port $(QUICKBOOKS_PORT) --mail-port $(MAIL_PORT)

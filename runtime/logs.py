@@ -1,8 +1,12 @@
-"""Structured logs: one JSON line per event, on stdout, with secrets taken out.
+"""Structured logs: one line per event, on stdout, with secrets taken out.
 
 Relance's own code logs events (``log.info("sync.done", connection=…, records=…)``);
-libraries' plain log records (RQ, gunicorn, Alembic) come out as the same JSON lines.
+libraries' plain log records (RQ, gunicorn, Alembic) come out as the same lines.
 A request or a job binds its id once and every line it writes carries it.
+
+Production (and the tests, which read them) get JSON lines. In development a person reads the
+console, so the lines are readable instead (``readable=True``: time, level, event, key=value)
+and the libraries' step-by-step narration at INFO is left out (their warnings still show).
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -34,6 +40,16 @@ REDACTED = "[redacted]"
 # Werkzeug's access lines duplicate our request lines; Alembic announces its plugins at INFO.
 # Libraries that narrate every step at INFO: their warnings still come through.
 QUIET_LOGGERS = ("werkzeug", "alembic.runtime.plugins", "weasyprint", "fontTools", "mail.log")
+# What the console leaves out at INFO in development: RQ says three lines per job and the cron
+# scheduler one per enqueue (Relance's job.done and job.failed say what matters once), gunicorn's
+# access lines repeat Relance's request lines, and Alembic narrates its start on every process.
+DEVELOPMENT_QUIET_LOGGERS = (
+    "rq.worker",
+    "rq.cron",
+    "rq.scheduler",
+    "gunicorn.access",
+    "alembic.runtime.migration",
+)
 
 
 def redact_text(text: str) -> str:
@@ -77,16 +93,45 @@ def configure_structlog() -> None:
     )
 
 
-def _formatter() -> logging.Formatter:
+def _local_time(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """The console's time of day, in the machine's zone (the JSON lines keep full UTC instants)."""
+    stamp = event_dict.get("timestamp")
+    if isinstance(stamp, str):
+        with suppress(ValueError):
+            event_dict["timestamp"] = datetime.fromisoformat(stamp).astimezone().strftime("%H:%M:%S")
+    return event_dict
+
+
+def _formatter(readable: bool = False) -> logging.Formatter:
+    renderer: Any
+    if readable:
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stdout.isatty(), pad_event_to=0, pad_level=False, sort_keys=False
+        )
+    else:
+        renderer = structlog.processors.JSONRenderer(sort_keys=False, default=str)
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED_PROCESSORS,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             redact_secrets,
-            structlog.processors.JSONRenderer(sort_keys=False, default=str),
+            *([_local_time] if readable else []),
+            renderer,
         ],
     )
+
+
+class _LibraryNarration(logging.Filter):
+    """Drops the INFO lines of DEVELOPMENT_QUIET_LOGGERS. A handler's filter, because RQ sets its
+    logger's level itself when a worker starts."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        return not any(
+            record.name == name or record.name.startswith(name + ".") for name in DEVELOPMENT_QUIET_LOGGERS
+        )
 
 
 class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -104,11 +149,14 @@ class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure(level: str = "INFO") -> None:
-    """Send every log record, ours and libraries', to stdout as JSON lines."""
+def configure(level: str = "INFO", readable: bool = False) -> None:
+    """Send every log record, ours and libraries', to stdout: JSON lines, or readable ones for a
+    person at a development console."""
     configure_structlog()
     handler = StdoutHandler()
-    handler.setFormatter(_formatter())
+    handler.setFormatter(_formatter(readable))
+    if readable:
+        handler.addFilter(_LibraryNarration())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -126,19 +174,35 @@ def json_formatter() -> logging.Formatter:
     return _formatter()
 
 
-def gunicorn_logconfig() -> dict[str, Any]:
-    """A logging.config dict that makes gunicorn's own lines JSON like ours."""
+def readable_formatter() -> logging.Formatter:
+    """The formatter of development's readable lines (for gunicorn's dictConfig)."""
+    configure_structlog()
+    return _formatter(readable=True)
+
+
+def gunicorn_logconfig(readable: bool = False) -> dict[str, Any]:
+    """A logging.config dict that makes gunicorn's own lines like ours (JSON, or readable)."""
+    quiet = {
+        **dict.fromkeys(QUIET_LOGGERS, "WARNING"),
+        **(dict.fromkeys(DEVELOPMENT_QUIET_LOGGERS, "WARNING") if readable else {}),
+    }
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "runtime.logs.json_formatter"}},
+        "formatters": {
+            "lines": {"()": "runtime.logs.readable_formatter" if readable else "runtime.logs.json_formatter"}
+        },
         "handlers": {
-            "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+            "stdout": {"class": "logging.StreamHandler", "formatter": "lines", "stream": "ext://sys.stdout"}
         },
         "root": {"handlers": ["stdout"], "level": "INFO"},
         "loggers": {
             "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
-            "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
-            **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
+            "gunicorn.access": {
+                "handlers": ["stdout"],
+                "level": quiet.get("gunicorn.access", "INFO"),
+                "propagate": False,
+            },
+            **{name: {"level": level} for name, level in quiet.items() if name != "gunicorn.access"},
         },
     }

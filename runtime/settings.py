@@ -2,12 +2,16 @@
 
 Nothing else in Relance reads ``os.environ``. A bare machine needs no setting at all
 (SQLite and an embedded Redis in the instance folder, generated development keys);
-production (``RELANCE_ENV=production``) refuses to start without its secrets.
+production (``RELANCE_ENV=production``) refuses to start without its secrets. In development,
+while ``relance demo`` runs, the settings it gave its own processes are read too (see
+:func:`running_demo`), so that ``relance sync …`` works from a second terminal.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -180,11 +184,104 @@ def _development_secret(instance: Path, name: str) -> str:
     return value
 
 
+# Written by `relance demo` into the instance folder: the environment it gives web, worker and
+# scheduler (sandbox URLs, app credentials, webhook keys, the embedded Redis).
+DEMO_ENVIRONMENT_FILE = "demo.env"
+_DEMO_PID = "RELANCE_DEMO_PID"
+
+
+@dataclass(frozen=True)
+class RunningDemo:
+    """A `relance demo` that is running on an instance folder, and the settings it handed out."""
+
+    pid: int
+    environment: dict[str, str]
+
+
+def _is_our_process(pid: int) -> bool:
+    """Whether a process of this user has this id (signal 0 asks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's: the id was reused, the demo that wrote the file is gone
+        return False
+    return True
+
+
+def running_demo(instance: Path) -> RunningDemo | None:
+    """The demo running on this instance, from its environment file; None when no demo runs.
+
+    The demo removes the file when it stops; a file left by a demo that was killed names a
+    process that is gone, and is ignored.
+    """
+    path = instance / DEMO_ENVIRONMENT_FILE
+    try:
+        text = path.read_text()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    values = {}
+    for line in text.splitlines():
+        name, separator, value = line.partition("=")
+        if separator and not name.lstrip().startswith("#"):
+            values[name.strip()] = value.strip()
+    pid = values.pop(_DEMO_PID, "")
+    if not pid.isdigit() or not _is_our_process(int(pid)):
+        return None
+    return RunningDemo(int(pid), values)
+
+
+def write_demo_environment(instance: Path, environment: dict[str, str], pid: int) -> Path:
+    """Write the demo's environment file, readable by its owner only (it holds app secrets)."""
+    lines = [
+        "# Written by `relance demo` for `relance` commands in another terminal (development only);",
+        "# removed when the demo stops, ignored if the demo is gone.",
+        f"{_DEMO_PID}={pid}",
+    ]
+    for name, value in environment.items():
+        if "\n" in value or "\r" in value:
+            raise ValueError(f"{name} holds a line break")
+        lines.append(f"{name.upper()}={value}")
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / DEMO_ENVIRONMENT_FILE
+    partial = path.with_suffix(".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write("\n".join(lines) + "\n")
+    os.chmod(partial, 0o600)  # even if an older partial file had other permissions
+    os.replace(partial, path)
+    return path
+
+
+def remove_demo_environment(instance: Path, pid: int) -> None:
+    """Remove the demo's environment file, if it is still this demo's."""
+    found = running_demo(instance)
+    if found is not None and found.pid == pid:
+        (instance / DEMO_ENVIRONMENT_FILE).unlink(missing_ok=True)
+
+
+def _with_running_demo(settings: Settings) -> Settings:
+    """In development only, settings a running demo gave its processes fill what the environment
+    leaves unset. Production and tests never read the file; a variable that is set always wins."""
+    if settings.relance_env != "development":
+        return settings
+    demo = running_demo(settings.instance_path)
+    if demo is None:
+        return settings
+    fields = set(Settings.model_fields)
+    borrowed = {
+        name.lower(): value
+        for name, value in demo.environment.items()
+        if name.lower() in fields and name not in os.environ and name.lower() not in os.environ
+    }
+    return Settings(**borrowed) if borrowed else settings
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process, read from the environment on first use."""
     try:
-        settings = Settings()
+        settings = _with_running_demo(Settings())
     except ValidationError as exc:
         first = exc.errors()[0]
         variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
@@ -198,8 +295,6 @@ def _allow_plain_http_to_loopback_sandboxes(settings: Settings) -> None:
     """oauthlib refuses http:// endpoints unless OAUTHLIB_INSECURE_TRANSPORT is set. A ledger
     sandbox on this machine speaks plain http on loopback; nothing else ever gets that leave,
     and production refuses sandbox URLs altogether (see check())."""
-    import os
-
     sandboxes = [url for url in (settings.xero_base_url, settings.quickbooks_base_url) if url]
     loopback = all(urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1") for url in sandboxes)
     if sandboxes and loopback and not settings.production:
@@ -214,6 +309,4 @@ def reload_settings() -> Settings:
 
 def child_environment(**overrides: str) -> dict[str, str]:
     """The environment for a child process of Relance's: ours, with ``overrides`` set."""
-    import os
-
     return {**os.environ, **{name.upper(): value for name, value in overrides.items()}}

@@ -28,7 +28,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app for ``settings`` (read from the environment if not given)."""
     settings = settings or get_settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, readable=settings.relance_env == "development")
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         SECRET_KEY=settings.secret("secret_key"),

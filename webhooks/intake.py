@@ -20,7 +20,7 @@ from runtime.jobs import enqueue
 from runtime.logs import get_logger
 from sync.inbox import IncomingEvent, store_events, store_malformed
 from sync.jobs import sync_from_inbox
-from webhooks.payloads import UnreadablePayload, read_quickbooks, read_xero
+from webhooks.payloads import UnreadablePayload, is_xero_intent_probe, read_quickbooks, read_xero
 from webhooks.signatures import signature_matches
 
 intake = Blueprint("webhooks", __name__)
@@ -48,7 +48,14 @@ def quickbooks() -> Response:
 def receive(provider: str, key: str, header: str, read: Callable[[bytes], list[IncomingEvent]]) -> Response:
     body = request.get_data(cache=False)
     if not signature_matches(key, body, request.headers.get(header)):
-        log.warning("webhook.bad_signature", provider=provider, bytes=len(body), remote=request.remote_addr)
+        if provider == "xero" and is_xero_intent_probe(body):
+            # Xero's intent-to-receive check: a wrong signature sent on purpose, refused as it wants.
+            # An empty delivery carries nothing, so one that only looks like a probe loses nothing.
+            log.info("webhook.intent_probe_refused", provider=provider)
+        else:
+            log.warning(
+                "webhook.bad_signature", provider=provider, bytes=len(body), remote=request.remote_addr
+            )
         return Response(status=401)
     try:
         events = read(body)

@@ -62,6 +62,21 @@ def _require(event: dict[str, Any], *fields: str) -> None:
         raise UnreadablePayload(f"an event lacks {', '.join(missing)}")
 
 
+def is_xero_intent_probe(body: bytes) -> bool:
+    """Whether a body is one of Xero's intent-to-receive deliveries: no events, and sequence 0
+    (xero-details.md §7.3). Xero signs some of them wrongly on purpose and wants a 401 back."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return (
+        isinstance(document, dict)
+        and document.get("events") == []
+        and document.get("firstEventSequence") == 0
+        and document.get("lastEventSequence") == 0
+    )
+
+
 def read_xero(body: bytes) -> list[IncomingEvent]:
     """Xero's events; an empty list is the intent-to-receive probe."""
     document = _json(body)

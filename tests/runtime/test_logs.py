@@ -48,3 +48,19 @@ def test_secrets_are_redacted_by_key_and_inside_text(capsys) -> None:  # type: i
     ):
         assert secret not in output
     assert "state=ok" in output and "db.example" in output
+
+
+def test_development_lines_are_readable_one_per_event_and_still_redacted(capsys) -> None:  # type: ignore[no-untyped-def]
+    logs.configure("INFO", readable=True)
+
+    logs.get_logger("sync.engine").info("sync.done", connection=7, records=120, refresh_token="rt-secret")
+    logging.getLogger("rq.worker").info("Worker w1: default: Job OK (job-1)")  # RQ's narration
+    logging.getLogger("rq.worker").warning("Worker w1: cold shutdown")
+
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert not any(line.startswith("{") for line in lines)
+    assert "sync.done" in lines[0] and "connection=7" in lines[0] and "records=120" in lines[0]
+    assert "rt-secret" not in lines[0]
+    assert "cold shutdown" in lines[1] and "warning" in lines[1]
+    logs.configure("INFO")  # back to JSON for the tests that follow

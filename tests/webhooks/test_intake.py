@@ -125,6 +125,20 @@ def test_xero_intent_to_receive(relance, session) -> None:
     assert bad.status_code == 401
 
 
+def test_the_intent_probes_wrong_signature_is_expected_and_no_warning(relance, session, capsys) -> None:
+    probe = json.dumps(
+        {"events": [], "lastEventSequence": 0, "firstEventSequence": 0, "entropy": "S0m3"}
+    ).encode()
+    forged = xero_body(xero_event("0a1b"))
+
+    relance.post("/webhooks/xero", data=probe, headers={"x-xero-signature": sign("wrong", probe)})
+    relance.post("/webhooks/xero", data=forged, headers={"x-xero-signature": sign("wrong", forged)})
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    refusals = [(line["event"], line["level"]) for line in lines if line["event"].startswith("webhook.")]
+    assert refusals == [("webhook.intent_probe_refused", "info"), ("webhook.bad_signature", "warning")]
+
+
 def test_a_signed_but_unreadable_body_gets_a_reason_and_is_kept(relance, session) -> None:
     for body in (b"{not json", b'{"events": [{"eventCategory": "INVOICE"}]}'):
         answer = post_xero(relance, body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 
 import click
@@ -31,8 +32,21 @@ def _seed(value: str) -> str | int:
     "--client-id", default=DEFAULT_CLIENT_ID, show_default=True, help="The default app's client id."
 )
 @click.option("--client-secret", default=DEFAULT_CLIENT_SECRET, help="The default app's client secret.")
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="SQLite file to keep state in across restarts (default: memory only).",
+)
 def quickbooks(
-    port: int, host: str, seed: str, redirect_uri: tuple[str, ...], client_id: str, client_secret: str
+    port: int,
+    host: str,
+    seed: str,
+    redirect_uri: tuple[str, ...],
+    client_id: str,
+    client_secret: str,
+    state_file: str | None,
 ) -> None:
     """Serve a local QuickBooks Online: OAuth/OpenID, Accounting API, webhooks and the /_sandbox/ admin API."""
     sandbox = QuickBooksSandbox(
@@ -42,8 +56,11 @@ def quickbooks(
         client_id=client_id,
         client_secret=client_secret,
         redirect_uris=(*DEFAULT_REDIRECT_URIS, *redirect_uri),
+        state_file=state_file,
     )
     sandbox.start()
+    # honcho and terminals stop processes with SIGTERM too: treat it like Ctrl-C so the state is saved.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     base = sandbox.base_url
     click.echo(f"QuickBooks sandbox on {base} (seed {seed})")
     click.echo(f"  client_id     {sandbox.app.client_id}")
@@ -58,4 +75,4 @@ def quickbooks(
     except KeyboardInterrupt:
         pass
     finally:
-        sandbox.stop()
+        sandbox.stop()  # also writes the state file, if any

@@ -12,9 +12,11 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from integration.sandbox.common.clock import SandboxClock
+from integration.sandbox.common.datagen import DataGenerator
 from integration.sandbox.common.faults import FaultInjector
 from integration.sandbox.common.rate_limit import RateLimiter
 from integration.sandbox.common.request_log import RequestLog
@@ -23,6 +25,7 @@ from integration.sandbox.common.webhook_dispatch import DispatchSettings
 
 from .company import Company, StoredEntity
 from .simulation import Simulation
+from .state_file import StateFile
 from .throttle import RealmThrottle, ThrottlePolicy
 from .tokens import ACCOUNTING_SCOPE, TokenAuthority, TokenPolicy
 from .webhooks import PayloadFormat, Subscription, WebhookOutbox
@@ -61,7 +64,11 @@ class Connection:
 
 
 class QuickBooksSandbox:
-    """A seeded QuickBooks Online on a free loopback port; use as a context manager."""
+    """A seeded QuickBooks Online on a free loopback port; use as a context manager.
+
+    With a `state_file`, the sandbox starts from what it saved there (and saves on stop) instead
+    of seeding, so a restart keeps the books, the grants and the tokens Relance holds.
+    """
 
     def __init__(
         self,
@@ -78,6 +85,7 @@ class QuickBooksSandbox:
         client_id: str = DEFAULT_CLIENT_ID,
         client_secret: str = DEFAULT_CLIENT_SECRET,
         redirect_uris: tuple[str, ...] = DEFAULT_REDIRECT_URIS,
+        state_file: str | Path | None = None,
     ) -> None:
         from .demo import populate
         from .http_app import create_app
@@ -88,13 +96,22 @@ class QuickBooksSandbox:
         self.faults = FaultInjector()
         self.tokens = TokenAuthority(self.clock, token_policy)
         self.app = self.tokens.register_app(client_id, client_secret, list(redirect_uris))
+        # One person signs in to this QuickBooks, whichever company they pick: Intuit's `sub` is
+        # the user's, not the realm's. Derived from the seed so that it is the same every start.
+        self.tokens.default_user_id = DataGenerator(f"quickbooks:user:{seed}").uuid()
         self.throttle = RealmThrottle(RateLimiter(self.clock.timestamp), throttle)
         self.webhooks = WebhookOutbox(self.faults, dispatch, connected=self.tokens.connected)
         self.companies: dict[str, Company] = {}
         self.replays: dict[tuple[str, str], tuple[int, Any]] = {}
         self._lock = threading.Lock()
         self.simulation = Simulation(self)
-        populate(self, seed, customers=demo_customers, invoices=demo_invoices)
+        self.state_file = StateFile(state_file) if state_file else None
+        if self.state_file is not None and self.state_file.exists():
+            self.state_file.load_into(self)
+            # Redirect URIs asked for now (another web port) join those saved.
+            self.app.redirect_uris.extend(u for u in redirect_uris if u not in self.app.redirect_uris)
+        else:
+            populate(self, seed, customers=demo_customers, invoices=demo_invoices)
         self.wsgi = create_app(self)
         self.server = SandboxServer(self.wsgi, host, port)
 
@@ -106,9 +123,15 @@ class QuickBooksSandbox:
         return self
 
     def stop(self) -> None:
-        """Stop serving and stop webhook deliveries."""
+        """Stop serving and stop webhook deliveries; with a state file, save the state."""
         self.server.stop()
         self.webhooks.stop()
+        self.save()
+
+    def save(self) -> None:
+        """Write the state file now (no-op without one)."""
+        if self.state_file is not None:
+            self.state_file.save(self)
 
     def __enter__(self) -> QuickBooksSandbox:
         return self.start()
@@ -162,6 +185,11 @@ class QuickBooksSandbox:
     def company(self, realm_id: str) -> Company:
         """The company of a realm (KeyError if unknown)."""
         return self.companies[str(realm_id)]
+
+    @property
+    def user_id(self) -> str:
+        """The sandbox user's OpenID subject (`sub`): who signs in, whichever company is chosen."""
+        return self.tokens.default_user_id
 
     @property
     def realm_ids(self) -> list[str]:

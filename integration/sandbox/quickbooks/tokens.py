@@ -104,6 +104,8 @@ class TokenAuthority:
         self._grants_by_refresh: dict[str, Grant] = {}
         self._access: dict[str, AccessToken] = {}
         self._grants: list[Grant] = []
+        # The subject of grants made without a user (the sandbox's one person); see new_grant.
+        self.default_user_id = ""
 
     def register_app(
         self, client_id: str, client_secret: str, redirect_uris: list[str], name: str = "Relance"
@@ -165,7 +167,7 @@ class TokenAuthority:
             client_id=client_id,
             realm_id=realm_id,
             scopes=scopes,
-            user_id=user_id or f"user-{realm_id}",
+            user_id=user_id or self.default_user_id or f"user-{realm_id}",
             refresh_token=self._new_refresh_value(),
             refresh_issued=now,
             refresh_expires=now + timedelta(seconds=self.policy.refresh_seconds),
