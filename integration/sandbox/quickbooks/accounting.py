@@ -87,7 +87,7 @@ def write(
 
 def query(company: Company, statement: str) -> dict[str, Any]:
     """`{"QueryResponse": ...}` for a statement."""
-    return {"QueryResponse": company.run_query(parse_query(statement))}
+    return {"QueryResponse": company.run_query(parse_query(statement, company.strictness.one_sort_key))}
 
 
 def change_data_capture(company: Company, entities: str | None, changed_since: str | None) -> dict[str, Any]:

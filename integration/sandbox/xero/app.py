@@ -102,6 +102,7 @@ def create_app(sandbox: XeroSandbox) -> Flask:
     """The WSGI app of one sandbox."""
     app = Flask("xero_sandbox")
     app.url_map.strict_slashes = False
+    app.config["CHANGE_FILTER"] = sandbox.settings.change_filter  # read by queries.select
 
     @app.errorhandler(XeroError)
     def xero_error(error: XeroError) -> Response:
