@@ -67,4 +67,4 @@ def currencies_blueprint(bp: Blueprint, sandbox: XeroSandbox) -> None:
         return answer(sandbox, "Currencies", rows)
 
 
-__all__ = ["currencies_blueprint", "organisation_currencies", "currency_name"]
+__all__ = ["currencies_blueprint", "currency_name", "organisation_currencies"]
