@@ -1,25 +1,63 @@
-"""Reading "everything changed since" in full pages without losing records that change meanwhile.
+"""Reading "everything changed since" in full pages without losing records that change meanwhile,
+or that share a second with the cursor.
 
-Both ledgers page numbered pages over a modified-since filter ordered by updated time (Xero:
-``If-Modified-Since`` + ``order=UpdatedDateUTC ASC``; QuickBooks: ``MetaData.LastUpdatedTime >=``
-with STARTPOSITION). Numbered pages shift when a record on an earlier page is edited during the
-read (it moves to the end, and the first record of the next page slides back onto the page
-already read). So after each full page the cursor moves to the last updated time seen and
-reading restarts at page 1 (keyset paging); the records at the boundary come back and are
-dropped by id. When a whole page shares one timestamp (a bulk import within one second) the
-cursor cannot move and the next page number is read instead; if a record read during such a
-walk comes back edited, the walk is read again. A record edited during the read is yielded
-again with its new version. Calls: ceil(n / page size) in the usual case, plus one when n is a
-multiple of the page size.
+Both ledgers page numbered pages over a modified-since filter ordered by updated time alone
+(Xero: ``If-Modified-Since`` + ``order=UpdatedDateUTC ASC``; QuickBooks: ``MetaData.LastUpdatedTime
+>=`` + ``ORDERBY MetaData.LastUpdatedTime`` with STARTPOSITION). What neither documents:
+
+- whether the filter is inclusive, and whether it reads fractions of a second (xero-python sends
+  six digits; QuickBooks shows times to the second). So every bound sent is a whole second, and a
+  bound meant to reach the records stamped at ``t`` is ``floor(t) - OVERLAP``: whether the ledger
+  keeps ``updated >= bound`` or only ``floor(updated) > floor(bound)``, everything from ``t`` on
+  comes back, plus what changed in the second or two before it, which the dedupe below and the
+  mirror's newer-version-wins absorb;
+- how records stamped with the same time are ordered. No second sort key is asked for (Intuit
+  documents ORDERBY with one attribute; see quickbooks/client.py), so records that share a time
+  may come in any order.
+
+Numbered pages shift when a record on an earlier page is edited during the read (it moves to the
+end). So after each full page the bound moves to the page's last time (less the overlap) and
+reading restarts at page 1 (keyset paging); records read again are dropped by id. Every record
+stamped before the page's last time was on the page (the order is by time), so nothing is
+skipped whatever the order among equal times. Only when one window of about two seconds holds
+more than a page (a bulk import) can the bound not move: then the next page number is read at
+the same bound, which relies on the ledger answering the same query in the same order while
+nothing in that window changes (what any database does without a tie-breaker: it reads the same
+index the same way). A record read during such a walk that comes back edited has left the window
+and shifted its later pages, so the walk is read again. When the bound moves into a second of
+which more than a page was read already, those whole pages are skipped, as a walk. A record
+edited during the read is yielded again with its new version. Calls: ceil(n / (page size -
+records in the overlap)) plus one when the last page is full; the overlap holds the records of
+about two seconds.
+
+Not handled: a record deleted during a walk through a window denser than a page (QuickBooks
+queries leave deleted records out) shifts the walk's later pages by one without coming back, so
+the record after it may be skipped until it changes again; change data capture reports the
+deletion itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 Row = dict[str, Any]
+
+# How far before a wanted time a bound is sent: one second covers an exclusive, second-precise
+# filter (it returns only records in later seconds than the bound's).
+OVERLAP = timedelta(seconds=1)
+
+
+def whole_second(at: datetime) -> datetime:
+    """``at`` without its fraction of a second (floor): what Relance sends as a change filter."""
+    return at.replace(microsecond=0)
+
+
+def bound_for(at: datetime) -> datetime:
+    """The whole-second bound to send so that every record stamped at or after ``at`` comes back,
+    whether the ledger's filter is inclusive or exclusive, precise or second-precise."""
+    return whole_second(at) - OVERLAP
 
 
 def changed_pages(
@@ -29,12 +67,17 @@ def changed_pages(
     since: datetime | None,
     page_size: int,
 ) -> Iterator[list[Row]]:
-    """Yield pages of rows not yielded before (or changed since); ``fetch(cursor, page)`` is one call."""
-    cursor, page = since, 1
+    """Yield pages of rows not yielded before (or changed since). ``fetch(bound, page)`` is one
+    call for the rows changed since a whole-second ``bound`` (None: all), in updated-time order;
+    ``since`` is sent as its whole second (the caller has already allowed its own overlap)."""
+    bound, page = (None if since is None else whole_second(since)), 1
     seen: dict[str, datetime] = {}
-    walks: set[datetime | None] = set()  # cursors at which pages were read by number
+    walks: set[datetime | None] = set()  # bounds at which pages were read by number
+    earliest = datetime.max.replace(tzinfo=UTC)  # the first record's time, once read from the start
+    last_second: datetime | None = None  # the whole second of the last full page's newest record
+    in_last_second: dict[str, datetime] = {}  # records read that are stamped in that second
     while True:
-        rows = fetch(cursor, page)
+        rows = fetch(bound, page)
         fresh, moved_from = [], []
         for row in rows:
             before, at = seen.get(key(row)), updated_at(row)
@@ -47,22 +90,39 @@ def changed_pages(
             yield fresh
         repeat = _walk_to_repeat(walks, moved_from)
         if repeat is not None:
-            cursor, page = repeat[0], 1
+            bound, page = repeat[0], 1
             continue
         if len(rows) < page_size:
             return
-        first, last = min(updated_at(row) for row in rows), max(updated_at(row) for row in rows)
-        if not fresh or first == last or (cursor is not None and last <= cursor):
-            walks.add(cursor)
-            page += 1  # the cursor cannot move past this page: read the next one at the same cursor
+        if bound is None and page == 1:
+            earliest = min(updated_at(row) for row in rows)
+        last = max(updated_at(row) for row in rows)
+        onward = bound_for(last)
+        if whole_second(last) != last_second:
+            last_second, in_last_second = whole_second(last), {}
+        in_last_second.update(
+            (key(row), updated_at(row)) for row in rows if whole_second(updated_at(row)) == last_second
+        )
+        # From the start, a bound at or before the ledger's first record is no move at all.
+        if onward <= (bound if bound is not None else earliest):
+            walks.add(bound)
+            page += 1  # the bound cannot move past this page: read the next one at the same bound
             continue
-        cursor, page = last, 1
+        # At the new bound the records stamped before `last` come first, and those read in last's
+        # own second are among them however the filter reads the bound: whole pages of them need
+        # not be read again (a dense second would otherwise cost a call or two per move). Skipping
+        # them is a walk by page number, read again if one of them is edited meanwhile.
+        certain = sum(1 for at in in_last_second.values() if at < last)
+        bound, page = onward, 1 + certain // page_size
+        if page > 1:
+            walks.add(bound)
 
 
 def _walk_to_repeat(walks: set[datetime | None], moved_from: list[datetime]) -> tuple[datetime | None] | None:
     """A record read earlier came back edited: if it was read during a walk by page number at or
-    before its old time, the walk's later pages shifted by one and may have skipped a record, so
-    that walk is read again from its first page (the earliest such walk; None is "from the start")."""
+    after that walk's bound, the walk's later pages shifted by one and may have skipped a record,
+    so that walk is read again from its first page (the earliest such walk; None is "from the
+    start")."""
     affected = [walk for walk in walks for old in moved_from if walk is None or walk <= old]
     if not affected:
         return None

@@ -15,12 +15,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integration import paging
 from integration.connections import Connection
 from integration.ledger import Ledger, LedgerError
 from runtime import clock
@@ -38,9 +38,11 @@ ENTITIES: dict[str, tuple[str, Callable[[Session, int, Sequence[Any]], None]]] =
     "credit_notes": ("changed_credit_notes", upsert_credit_notes),
     "payments": ("changed_payments", upsert_payments),
 }
-# Ask from a little before the cursor: records stamped with the cursor's very second may not all
-# have been read, and reading one twice costs nothing (upserts are idempotent).
-OVERLAP = timedelta(seconds=1)
+# Ask from a second before the cursor, sent as a whole second by the ledger clients: records
+# stamped later in the cursor's very second may not have been read, and no source says whether
+# the ledgers' change filters are inclusive or read fractions of a second (integration/paging.py).
+# Reading a record twice costs nothing: the mirror keeps the newer version.
+OVERLAP = paging.OVERLAP
 
 
 @dataclass

@@ -10,6 +10,17 @@
   MAXRESULTS 1000`` for the first sync, for windows older than 30 days, and when CDC comes back
   full (it stops at 1000 objects, and which 1000 is not documented): complete for live records,
   paged with the same keyset reader as Xero (see paging.py).
+
+Both send times in whole seconds (QuickBooks shows LastUpdatedTime to the second) from a little
+before the cursor, so a record written later in the cursor's own second comes back whether
+``changedSince`` is inclusive or not; the mirror's newer-version-wins absorbs the repeats.
+
+The ORDERBY has one key. Intuit's query grammar is ``[ORDERBY OrderByClause]`` with one
+``PropertyName [ASC|DESC]`` and a list of sortable attributes per entity (DQ, "Query operations
+and syntax", developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/
+data-queries); every example there and in python-quickbooks (quickbooks-details.md 4) sorts by
+one attribute, and none sorts by Id. A second key Intuit refused would fail every sync, so the
+reader does not depend on one: records that share a second may come in any order (paging.py).
 """
 
 from __future__ import annotations
@@ -46,6 +57,7 @@ IDS_PER_QUERY = (
 CDC_LOOK_BACK = timedelta(days=30)  # DCDC
 CDC_MARGIN = timedelta(hours=1)  # stay clear of the edge: our clock and Intuit's may differ
 CDC_MAX_OBJECTS = 1000  # DCDC: an answer holds at most 1000 objects
+ORDER_KEY = "MetaData.LastUpdatedTime"  # the one documented sort key Relance needs (DQ)
 
 
 def _quoted(value: str) -> str:
@@ -114,16 +126,16 @@ class QuickBooksLedger:
         return mapping.cdc_rows(answer, entity)
 
     def _queried(self, entity: str, since: datetime | None, where: str) -> Iterator[list[dict[str, Any]]]:
-        def fetch(cursor: datetime | None, page: int) -> list[dict[str, Any]]:
+        def fetch(bound: datetime | None, page: int) -> list[dict[str, Any]]:
             conditions = [where] if where else []
-            if cursor is not None:
-                conditions.append(f"MetaData.LastUpdatedTime >= '{mapping.query_time(cursor)}'")
+            if bound is not None:
+                conditions.append(f"MetaData.LastUpdatedTime >= '{mapping.query_time(bound)}'")
             clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
             start = (page - 1) * PAGE_SIZE + 1
             statement = (
                 # Not SQL: a QuickBooks query built from constants and a formatted time.
-                # Id breaks ties so numbered pages over one second are stable between calls.
-                f"SELECT * FROM {entity}{clause} ORDERBY MetaData.LastUpdatedTime, Id "  # noqa: S608
+                # One sort key, as Intuit documents ORDERBY (DQ); ties are paging.py's to handle.
+                f"SELECT * FROM {entity}{clause} ORDERBY {ORDER_KEY} "  # noqa: S608
                 f"STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
             )
             return mapping.query_rows(self.query(statement), entity)

@@ -1,7 +1,8 @@
 """XeroLedger: Relance's Ledger over the official xero-python SDK, for one tenant.
 
 Reads page at Xero's maximum (pageSize 1000, since July 2024: calcinai/xero-php#915 and
-Xero-OpenAPI PR #595, xero-details.md 3.1) with If-Modified-Since and UpdatedDateUTC order,
+Xero-OpenAPI PR #595, xero-details.md 3.1) with If-Modified-Since in whole seconds and
+UpdatedDateUTC order (one key; paging.py reads ties and the boundary second safely),
 and fetch known ids 50 at a time (``IDs=``: about 52 GUIDs fit in Xero's URL, 53 returned 404 in
 XeroAPI/Xero-Java#328). Answers are read as raw JSON and mapped in ``mapping.py``. The SDK is
 pointed at a host by ``AccountingApi(base_url=api_url + "/api.xro/2.0")`` alone.
@@ -28,7 +29,7 @@ from integration.ledger import (
     PaymentKind,
     PaymentRecord,
 )
-from integration.paging import changed_pages
+from integration.paging import changed_pages, whole_second
 from integration.rate_limit import TenantRateLimiter
 
 from . import mapping
@@ -85,8 +86,10 @@ class XeroLedger:
     def _changed(
         self, method: Callable[..., Any], collection: str, id_key: str, since: datetime | None, **filters: Any
     ) -> Iterator[list[dict[str, Any]]]:
-        def fetch(cursor: datetime | None, page: int) -> list[dict[str, Any]]:
-            extra = {"if_modified_since": cursor} if cursor is not None else {}
+        def fetch(bound: datetime | None, page: int) -> list[dict[str, Any]]:
+            # A whole second (paging.py): xero-python would send a fraction's six digits, and no
+            # source says whether Xero reads them or whether If-Modified-Since is inclusive.
+            extra = {"if_modified_since": whole_second(bound)} if bound is not None else {}
             answer = self.call(method, order=ORDER, page=page, page_size=PAGE_SIZE, **extra, **filters)
             return list(answer.get(collection) or [])
 

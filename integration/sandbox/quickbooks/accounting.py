@@ -17,6 +17,7 @@ from .faults import (
     QuickBooksFault,
     UnsupportedOperation,
 )
+from .properties import check_known
 from .query import parse_query
 from .wire import json_out, money_in, parse_timestamp
 
@@ -71,6 +72,8 @@ def write(
     """POST /{resource}: create, update (full or sparse), delete or void."""
     if not isinstance(raw, dict):
         raise InvalidProperty("Request body is not a JSON object")
+    if company.strictness.unknown_fields:
+        check_known(kind, raw)
     payload = money_in(raw)
     operation = (operation or "").lower()
     if operation == "delete":
@@ -87,7 +90,7 @@ def write(
 
 def query(company: Company, statement: str) -> dict[str, Any]:
     """`{"QueryResponse": ...}` for a statement."""
-    return {"QueryResponse": company.run_query(parse_query(statement))}
+    return {"QueryResponse": company.run_query(parse_query(statement, company.strictness.one_sort_key))}
 
 
 def change_data_capture(company: Company, entities: str | None, changed_since: str | None) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from .faults import (
 )
 from .query import Query
 from .selection import select
+from .strictness import Strictness
 from .wire import PACIFIC, json_out
 
 
@@ -128,6 +129,7 @@ class Company:
     name: str
     clock: SandboxClock
     zone: tzinfo = PACIFIC
+    strictness: Strictness = field(default_factory=Strictness)
     lock: threading.RLock = field(default_factory=threading.RLock)
     listeners: list[Callable[[ChangeEvent], None]] = field(default_factory=list)
     _entities: dict[str, dict[str, StoredEntity]] = field(default_factory=dict)
@@ -224,7 +226,7 @@ class Company:
         """The `QueryResponse` object for a parsed query."""
         with self.lock:
             views = [entity.view() for entity in self.live(query.entity)] if query.entity in KINDS else []
-            page, total = select(query, views)
+            page, total = select(query, views, self.strictness.change_filter)
         if query.count_only:
             return {"totalCount": total}
         if not page:
@@ -254,7 +256,7 @@ class Company:
                     entity
                     for name in names
                     for entity in self._entities[name].values()
-                    if entity.updated >= since
+                    if self.strictness.change_filter.admits(entity.updated, since)
                 ),
                 key=lambda entity: entity.updated,
             )[:CDC_MAX_OBJECTS]

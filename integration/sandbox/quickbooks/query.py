@@ -4,7 +4,8 @@ Grammar, from Intuit's "Query operations and syntax" page (DQ) and its 2017 deep
 
     SELECT * | COUNT(*) FROM Entity
         [WHERE path op value [AND path op value ...]]
-        [ORDERBY path [ASC|DESC] [, ...]]      -- python-quickbooks' all() sends "ORDER BY"
+        [ORDERBY path [ASC|DESC] [, ...]]      -- python-quickbooks' all() sends "ORDER BY";
+                                               -- more than one key only when strictness allows
         [STARTPOSITION n] [MAXRESULTS n]
 
 `op` is one of = < > <= >= LIKE IN; values are 'quoted' (backslash escapes), numbers, true or
@@ -127,11 +128,12 @@ def _unquote(text: str) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, one_sort_key: bool = False) -> None:
         if not text.strip():
             raise QueryParserError("The query provided was empty")
         self.tokens = tokenize(text)
         self.index = 0
+        self.one_sort_key = one_sort_key
 
     @property
     def current(self) -> Token:
@@ -230,6 +232,9 @@ class _Parser:
         else:
             return ()
         terms = [self.order_term()]
+        if self.one_sort_key and self.current.kind == "punct" and self.current.text == ",":
+            # The documented grammar has one sort attribute (DQ); strictness.py.
+            raise self.fail("<EOF>", "startposition", "maxresults")
         while self.current.kind == "punct" and self.current.text == ",":
             self.advance()
             terms.append(self.order_term())
@@ -281,6 +286,7 @@ class _Parser:
         raise self.fail("<STRING>", "<NUMBER>", "true", "false")
 
 
-def parse_query(text: str) -> Query:
-    """Parse one SELECT statement or raise QueryParserError (code 4000)."""
-    return _Parser(text).parse()
+def parse_query(text: str, one_sort_key: bool = False) -> Query:
+    """Parse one SELECT statement or raise QueryParserError (code 4000); with ``one_sort_key``
+    a second ORDERBY attribute is a syntax error."""
+    return _Parser(text, one_sort_key).parse()

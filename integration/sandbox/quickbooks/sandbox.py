@@ -26,6 +26,7 @@ from integration.sandbox.common.webhook_dispatch import DispatchSettings
 from .company import Company, StoredEntity
 from .simulation import Simulation
 from .state_file import StateFile
+from .strictness import Strictness
 from .throttle import RealmThrottle, ThrottlePolicy
 from .tokens import ACCOUNTING_SCOPE, TokenAuthority, TokenPolicy
 from .webhooks import PayloadFormat, Subscription, WebhookOutbox
@@ -86,11 +87,13 @@ class QuickBooksSandbox:
         client_secret: str = DEFAULT_CLIENT_SECRET,
         redirect_uris: tuple[str, ...] = DEFAULT_REDIRECT_URIS,
         state_file: str | Path | None = None,
+        strictness: Strictness | None = None,
     ) -> None:
         from .demo import populate
         from .http_app import create_app
 
         self.seed = seed
+        self.strictness = strictness or Strictness()
         self.clock = clock or SandboxClock()
         self.request_log = RequestLog()
         self.faults = FaultInjector()
@@ -165,7 +168,7 @@ class QuickBooksSandbox:
         """A new, empty QuickBooks company (realm) with Intuit's default terms."""
         with self._lock:
             realm_id = realm_id or str(9341450000000000 + 1000 * (len(self.companies) + 1) + 17)
-            company = Company(realm_id, name, self.clock)
+            company = Company(realm_id, name, self.clock, strictness=self.strictness)
             company.listeners.append(self.webhooks.notice)
             company.listeners.append(self.simulation.notice)
             self.companies[realm_id] = company

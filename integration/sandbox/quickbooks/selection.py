@@ -21,6 +21,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from integration.sandbox.common.change_filter import ChangeFilter
+
 from .faults import QueryValidationError
 from .query import Condition, Query
 from .wire import parse_timestamp
@@ -143,13 +145,18 @@ def _like(stored: Any, pattern: str) -> bool:
     return position <= len(text) - len(parts[-1])
 
 
-def _holds(stored: Any, condition: Condition) -> bool:
+def _holds(stored: Any, condition: Condition, change_filter: ChangeFilter = ChangeFilter.INCLUSIVE) -> bool:
     operator = condition.operator
     if operator == "LIKE":
         return _like(stored, str(condition.value))
     if operator == "IN":
         return any(_holds(stored, Condition(condition.path, "=", value)) for value in condition.value)
     left, right = _coerce(stored, condition.value)
+    if change_filter is ChangeFilter.EXCLUSIVE and isinstance(left, datetime):
+        # The harsh reading of "changed since" (strictness.py): whole seconds, and `>=` as `>`.
+        left, right = left.replace(microsecond=0), right.replace(microsecond=0)
+        if operator in (">=", ">"):
+            return change_filter.admits(left, right)
     if operator == "=":
         return left == right
     if operator == "<":
@@ -161,9 +168,13 @@ def _holds(stored: Any, condition: Condition) -> bool:
     return left >= right
 
 
-def matches(view: Mapping[str, Any], condition: Condition) -> bool:
+def matches(
+    view: Mapping[str, Any], condition: Condition, change_filter: ChangeFilter = ChangeFilter.INCLUSIVE
+) -> bool:
     """True when any value at the condition's path satisfies it."""
-    return any(_holds(value, condition) for value in lookup(view, condition.path) if value is not None)
+    return any(
+        _holds(value, condition, change_filter) for value in lookup(view, condition.path) if value is not None
+    )
 
 
 def check_queryable(query: Query) -> None:
@@ -186,13 +197,16 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, value)
 
 
-def select(query: Query, views: Iterable[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], int]:
-    """The page of views the query asks for, and how many matched in all."""
+def select(
+    query: Query, views: Iterable[Mapping[str, Any]], change_filter: ChangeFilter = ChangeFilter.INCLUSIVE
+) -> tuple[list[Mapping[str, Any]], int]:
+    """The page of views the query asks for, and how many matched in all; ``change_filter`` says
+    how times compare (strictness.py)."""
     check_queryable(query)
     conditions = query.conditions
     if query.entity in ACTIVE_ONLY_BY_DEFAULT and not any(c.path.lower() == "active" for c in conditions):
         conditions = (*conditions, _ACTIVE)
-    chosen = [view for view in views if all(matches(view, c) for c in conditions)]
+    chosen = [view for view in views if all(matches(view, c, change_filter) for c in conditions)]
     ordering = query.ordering or ()
     # Without ORDERBY the order is by Id, which keeps STARTPOSITION paging stable.
     chosen.sort(key=lambda view: _sort_key(view.get("Id")))

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from .sandbox import QuickBooksSandbox
 
 # A company's runtime plumbing, rebuilt by add_company(): everything else of it is its books.
-_COMPANY_PLUMBING = frozenset({"realm_id", "name", "clock", "lock", "listeners", "_pending"})
+# Not the books: how the company is wired to the running sandbox, and how strictly it reads (a setting
+# of this start, not state to carry over).
+_COMPANY_PLUMBING = frozenset({"realm_id", "name", "clock", "lock", "listeners", "_pending", "strictness"})
 
 
 class StateFile:

@@ -3,9 +3,11 @@
 Published limits (BTHR blogs.intuit.com 2016-08-08; developer.intuit.com "limits and
 throttles"; python-quickbooks#83 quoting the docs): 500 requests per minute per realm,
 10 concurrent requests per realm and app, reports 200 per minute per realm; batch: at most 30
-items per request (BBATCH) and, for batch calls, 120 per minute per realm since the 2025
-change (BAPI25, which superseded the 40 per minute of BBATCH). Over any of them: HTTP 429
-with code 3001. Everything is a ThrottlePolicy so tests and benchmarks can raise or lower it.
+items per request and 40 batch requests per minute per realm (BBATCH, and
+../shared/reference/quickbooks.md). The 2025 change (BAPI25) adds 120 batch calls a minute
+"in addition to the throttling limits already in place", so the older 40 still binds and is the
+default here. Over any of them: HTTP 429 with code 3001. Everything is a ThrottlePolicy so tests
+and benchmarks can raise or lower it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class ThrottlePolicy:
 
     per_minute: int = 500
     concurrent: int = 10
-    batch_per_minute: int = 120
+    batch_per_minute: int = 40  # BBATCH; BAPI25's 120 is in addition, so never reached
     batch_items: int = 30
     reports_per_minute: int = 200
     window_seconds: float = 60.0

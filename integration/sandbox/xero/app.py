@@ -17,6 +17,7 @@ from ..common.request_log import LoggedRequest
 from .admin import admin_blueprint
 from .api_contacts import contacts_blueprint
 from .api_credits import credits_blueprint
+from .api_currencies import currencies_blueprint
 from .api_history import history_blueprint
 from .api_invoices import invoices_blueprint
 from .api_payments import payments_blueprint
@@ -95,6 +96,7 @@ def accounting_blueprint(sandbox: XeroSandbox) -> Blueprint:
     credits_blueprint(bp, sandbox)
     history_blueprint(bp, sandbox)
     reports_blueprint(bp, sandbox)
+    currencies_blueprint(bp, sandbox)
     return bp
 
 
@@ -102,6 +104,7 @@ def create_app(sandbox: XeroSandbox) -> Flask:
     """The WSGI app of one sandbox."""
     app = Flask("xero_sandbox")
     app.url_map.strict_slashes = False
+    app.config["CHANGE_FILTER"] = sandbox.settings.change_filter  # read by queries.select
 
     @app.errorhandler(XeroError)
     def xero_error(error: XeroError) -> Response:

@@ -31,6 +31,7 @@ _READ_SCOPES = {
     "ContactGroups": ("accounting.contacts", "accounting.contacts.read"),
     "Organisation": ("accounting.settings", "accounting.settings.read"),
     "Reports": ("accounting.reports.read", "accounting.reports.aged.read"),
+    "Currencies": ("accounting.settings", "accounting.settings.read"),  # OAS-ACC getCurrencies
 }
 _WRITE_SCOPES = {
     "Contacts": ("accounting.contacts",),

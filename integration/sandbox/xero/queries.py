@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-from flask import request
+from flask import current_app, request
 
+from ..common.change_filter import ChangeFilter
 from .errors import BadQuery
 from .where import compile_where
 
@@ -77,19 +78,22 @@ def select(
     fields: set[str],
     keep: Callable[[T], bool] | None = None,
 ) -> list[T]:
-    """Apply `where`, If-Modified-Since (on UpdatedDateUTC, inclusive) and `order` to records.
+    """Apply `where`, If-Modified-Since (on UpdatedDateUTC) and `order` to records.
 
-    Inclusive If-Modified-Since matches what syncers observe: the bookmark record comes back
-    (peers.md, tap-xero). Default order is creation order, stable across pages.
+    If-Modified-Since is inclusive by default, which matches what syncers observe: the bookmark
+    record comes back (peers.md, tap-xero); the sandbox's `change_filter` setting makes it
+    exclusive and second-precise instead (common/change_filter.py). Default order is creation
+    order, stable across pages.
     """
     predicate = compile_where(request.args.get("where"), fields)
     since = modified_since()
+    change_filter: ChangeFilter = current_app.config.get("CHANGE_FILTER", ChangeFilter.INCLUSIVE)
     chosen = []
     for record in records:
         if keep is not None and not keep(record):
             continue
         row = view(record)
-        if since is not None and row["UpdatedDateUTC"] < since:
+        if since is not None and not change_filter.admits(row["UpdatedDateUTC"], since):
             continue
         if predicate is not None and not predicate(row):
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..common.change_filter import ChangeFilter
 from ..common.oauth import TokenLifetimes
 from ..common.webhook_dispatch import DispatchSettings
 from .limits import XeroLimits
@@ -29,6 +30,8 @@ class XeroSandboxSettings:
     start: datetime | None = None
     frozen_clock: bool = False
     record_responses: bool = False
+    # How If-Modified-Since reads its instant, which Xero does not document (common/change_filter.py).
+    change_filter: ChangeFilter = ChangeFilter.INCLUSIVE
     organisation_name: str = "Relance Demo Company (NZ)"
     extra_organisations: tuple[str, ...] = ()
 

@@ -18,6 +18,10 @@ from integration.ledger import (
     PaymentKind,
     RecordStatus,
 )
+from integration.quickbooks.client import QuickBooksLedger
+from integration.sandbox.common.change_filter import ChangeFilter
+from integration.sandbox.quickbooks import QuickBooksSandbox, ThrottlePolicy
+from integration.sandbox.quickbooks.strictness import Strictness
 from runtime import clock
 
 QUERY = "/v3/company/{realmId}/query"
@@ -513,3 +517,37 @@ def test_it_answers_every_method_of_the_ledger_interface():
         expected = list(inspect.signature(getattr(Ledger, name)).parameters)
         assert list(inspect.signature(getattr(QuickBooksLedger, name)).parameters) == expected, name
     assert len(methods) == 12 and QuickBooksLedger.max_page_size == 1000
+
+
+# Under the strictest reading of what Intuit documents -------------------------------------------
+
+
+@pytest.fixture
+def strict_sandbox(monkeypatch: pytest.MonkeyPatch):
+    """A QuickBooks sandbox that refuses a second ORDERBY key and whose change filter keeps only
+    later seconds than the bound's."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    strictness = Strictness(change_filter=ChangeFilter.EXCLUSIVE, one_sort_key=True)
+    throttle = ThrottlePolicy(per_minute=10**6, concurrent=100, batch_per_minute=10**6)
+    with QuickBooksSandbox(seed="empty", throttle=throttle, strictness=strictness) as sandbox:
+        yield sandbox
+
+
+def test_every_read_works_where_a_second_sort_key_is_refused(strict_sandbox):
+    realm = strict_sandbox.realm_ids[0]
+    company = strict_sandbox.company(realm)
+    token = strict_sandbox.connect(realm).access_token
+    ledger = QuickBooksLedger(realm, strict_sandbox.base_url, lambda: token)
+    buyer = customer(company, "Strict Buyer")
+    start = strict_sandbox.clock.now() - timedelta(hours=2)
+    spread = [invoice(company, buyer.id, "10", at=start + timedelta(seconds=n)).id for n in range(1200)]
+    imported = [invoice(company, buyer.id, "20", at=start + timedelta(hours=1)).id for _ in range(1300)]
+    paid = pay(company, buyer.id, "10", lines=[(spread[0], "Invoice", "10")])
+
+    invoices = flat(ledger.changed_invoices(None))
+
+    assert {r.ledger_id for r in invoices} == set(spread) | set(imported)
+    assert [r.ledger_id for r in flat(ledger.changed_payments(None))] == [paid.id]
+    assert [r.ledger_id for r in flat(ledger.changed_contacts(None))] == [buyer.id]
+    assert flat(ledger.changed_credit_notes(None)) == []
+    assert len(ledger.invoices_by_id(spread[:5])) == 5

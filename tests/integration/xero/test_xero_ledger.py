@@ -19,7 +19,6 @@ from integration.ledger import (
     PaymentKind,
     RecordStatus,
 )
-from integration.paging import changed_pages
 from integration.rate_limit import RateLimits, TenantRateLimiter, Window
 from integration.sandbox.xero import XeroLimits
 from integration.sandbox.xero.simulation import raise_credit, raise_invoice
@@ -77,21 +76,6 @@ def test_invoice_edited_during_paging_is_still_read(ledger, xero_sandbox):
 
     assert len(first) == 1000
     assert {r.ledger_id for r in first + rest} == {i.invoice_id for i in invoices}
-
-
-def test_paging_moves_on_when_a_whole_page_shares_one_timestamp():
-    rows = [{"id": str(n), "at": 5} for n in range(25)]
-    asked = []
-
-    def fetch(cursor, page):
-        asked.append((cursor, page))
-        chosen = [row for row in rows if cursor is None or row["at"] >= cursor]
-        return chosen[(page - 1) * 10 : page * 10]
-
-    pages = list(changed_pages(fetch, lambda row: row["at"], lambda row: row["id"], None, 10))
-
-    assert sorted(row["id"] for page in pages for row in page) == sorted(row["id"] for row in rows)
-    assert asked == [(None, 1), (None, 2), (None, 3)]
 
 
 def test_bills_are_not_sales_invoices(ledger, xero_sandbox):

@@ -193,3 +193,15 @@ def test_twenty_concurrent_writers_keep_ids_numbers_and_balances_consistent(qbo_
     assert all(i.body["Balance"] == i.body["TotalAmt"] - 4 for i in invoices)
     expected = sum((i.body["Balance"] for i in invoices), Decimal(0))
     assert company.get("Customer", customer).body["Balance"] == expected
+
+
+def test_the_batch_limit_is_forty_a_minute_by_default():
+    assert ThrottlePolicy().batch_per_minute == 40
+    with QuickBooksSandbox(seed="empty", dispatch=FAST_WEBHOOKS) as qbo_sandbox:
+        qbo_connection = qbo_sandbox.connect()
+        url = f"{qbo_sandbox.api_url_v3}/company/{qbo_connection.realm_id}/batch"
+        body = {"BatchItemRequest": [{"bId": "1", "Query": "SELECT * FROM Customer"}]}
+        headers = {"Authorization": f"Bearer {qbo_connection.access_token}"}
+        with requests.Session() as http:
+            statuses = [http.post(url, json=body, headers=headers, timeout=5).status_code for _ in range(41)]
+    assert statuses == [200] * 40 + [429]

@@ -163,3 +163,54 @@ def test_order_by_descending_amount(qb, qbo_sandbox, qbo_realm_id):
     seed_invoices(qbo_sandbox, qbo_realm_id, 4)
     amounts = [Decimal(str(i.TotalAmt)) for i in Invoice.where("", order_by="TotalAmt DESC", qb=qb)]
     assert amounts == sorted(amounts, reverse=True)
+
+
+def test_a_second_sort_key_is_a_parser_error_when_the_sandbox_allows_one():
+    statement = "SELECT * FROM Invoice ORDERBY MetaData.LastUpdatedTime, Id STARTPOSITION 1 MAXRESULTS 10"
+    assert len(parse_query(statement).ordering) == 2  # the lenient default, as before
+
+    with pytest.raises(QueryParserError) as raised:
+        parse_query(statement, one_sort_key=True)
+
+    assert raised.value.code == "4000"
+    assert 'Encountered " <PUNCT> ", "' in raised.value.detail and "column 55" in raised.value.detail
+    assert parse_query(
+        "SELECT * FROM Invoice ORDERBY MetaData.LastUpdatedTime DESC", one_sort_key=True
+    ).ordering
+
+
+def test_exclusive_change_filter_keeps_only_later_seconds_in_queries_and_cdc(qbo_api):
+    from integration.sandbox.common.change_filter import ChangeFilter
+    from integration.sandbox.common.clock import SandboxClock
+    from integration.sandbox.quickbooks import QuickBooksSandbox
+    from integration.sandbox.quickbooks.strictness import Strictness
+
+    second = SandboxClock().now().replace(microsecond=0) - timedelta(hours=1)
+    found = {}
+    for change_filter in ChangeFilter:
+        frozen = SandboxClock(second + timedelta(milliseconds=400), frozen=True)
+        with QuickBooksSandbox(seed="empty", clock=frozen, strictness=Strictness(change_filter)) as sandbox:
+            realm = sandbox.realm_ids[0]
+            buyer = sandbox.company(realm).create("Customer", {"DisplayName": "Edge Ltd"})
+            sandbox.create_invoice(realm, buyer.id, "10.00")
+            frozen.set(second + timedelta(seconds=1, milliseconds=200))
+            sandbox.create_invoice(realm, buyer.id, "20.00")
+            token = sandbox.connect(realm).access_token
+            url = f"{sandbox.api_url_v3}/company/{realm}"
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            bound = format_timestamp(second)
+            queried = qbo_api.get(
+                f"{url}/query",
+                params={"query": f"SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '{bound}'"},
+                headers=headers,
+            ).json()["QueryResponse"]["Invoice"]
+            captured = qbo_api.get(
+                f"{url}/cdc", params={"entities": "Invoice", "changedSince": bound}, headers=headers
+            ).json()["CDCResponse"][0]["QueryResponse"][0]["Invoice"]
+            found[change_filter] = (
+                sorted(i["TotalAmt"] for i in queried),
+                sorted(i["TotalAmt"] for i in captured),
+            )
+
+    assert found[ChangeFilter.INCLUSIVE] == ([10.0, 20.0], [10.0, 20.0])
+    assert found[ChangeFilter.EXCLUSIVE] == ([20.0], [20.0])  # 10.00 was stamped in the bound's second
