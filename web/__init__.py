@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import timedelta
 
 import structlog
 from flask import Flask, current_app, g, request
@@ -33,10 +34,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret("secret_key"),
         RELANCE_SETTINGS=settings,
+        # Every cookie: never readable by scripts, not sent on cross-site posts, HTTPS-only in production.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.external_url.startswith("https://"),
-        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.remember_me_days),
+        WTF_CSRF_TIME_LIMIT=settings.csrf_token_hours * 3600,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
     db.bind(settings.sqlalchemy_url)

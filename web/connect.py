@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import redis
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from integration import oauth
@@ -24,7 +24,7 @@ from runtime.logs import get_logger
 from runtime.tenancy import Membership
 from sync.jobs import sync_tenant
 from web import settings
-from web.auth import Person, person_for_identity
+from web.auth import person_for_identity, sign_in
 
 connect = Blueprint("connect", __name__)
 log = get_logger(__name__)
@@ -107,7 +107,7 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
         ), 502
     if user is None:
         return render_template("problem.html", message="The ledger did not say who you are."), 400
-    login_user(Person(user), remember=True)
+    sign_in(user)
     return redirect(url_for("dashboard.home"))
 
 
