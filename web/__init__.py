@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.dashboard import dashboard
     from web.health import health
     from web.reports import reports
+    from web.roles import enforce as enforce_roles
     from webhooks.intake import intake
 
     login_manager.init_app(app)
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in (health, auth, connect, dashboard, reports, collection_settings, intake):
         app.register_blueprint(blueprint)
     _log_requests(app)
+    enforce_roles(app)
     app.teardown_appcontext(lambda _exc: db.session.remove())
     return app
 

@@ -25,6 +25,8 @@ from runtime.tenancy import Membership
 from sync.jobs import sync_tenant
 from web import settings
 from web.auth import person_for_identity, sign_in
+from web.roles import may_start, start_job
+from web.throttle import rate_limited
 
 connect = Blueprint("connect", __name__)
 log = get_logger(__name__)
@@ -147,7 +149,7 @@ def disconnect_organisation(organisation_id: int):  # type: ignore[no-untyped-de
     if connection.status != ConnectionStatus.DISCONNECTED.value:
         disconnect(db.session, connection, "disconnected in Relance", actor_user_id=current_user.user.id)
         db.session.commit()
-        jobs.enqueue(tell_ledger_disconnected, connection.id)
+        start_job(tell_ledger_disconnected, current_user.user.id, organisation_id, connection.id)
         flash(f"{connection.tenant_name} is disconnected. Its data stays in Relance; reconnect any time.")
     return redirect(url_for("dashboard.home"))
 
@@ -161,17 +163,33 @@ def quickbooks_launch():  # type: ignore[no-untyped-def]
 
 
 @connect.get("/marketplace/quickbooks/disconnect")
+@rate_limited("quickbooks_disconnect_url", per_minute=10)
 def quickbooks_disconnected():  # type: ignore[no-untyped-def]
     """Intuit's Disconnect URL: where QuickBooks sends a person who disconnected Relance there.
 
-    Anyone can open this page, so it proves nothing by itself: a job checks with Intuit.
+    Anyone can open this page, so it proves nothing by itself: a job checks with Intuit, and only
+    for the company's own people signed in here. A stranger's visit costs no ledger call, and the
+    page is rate-limited per address.
     """
     realm = request.args.get("realmId", "")
+    if not current_user.is_authenticated or not realm.isalnum() or len(realm) > 64:
+        return render_template("disconnected.html", ledger="QuickBooks")
     connection = db.session.scalar(
         select(Connection).where(Connection.provider == "quickbooks", Connection.tenant_id == realm)
     )
-    if connection is not None and connection.active:
-        jobs.enqueue(confirm_disconnected_in_ledger, connection.id)
+    if (
+        connection is not None
+        and connection.active
+        and may_start(confirm_disconnected_in_ledger, current_user.user.id, connection.organisation_id)
+    ):
+        # One check at a time per connection, however often the page is opened.
+        start_job(
+            confirm_disconnected_in_ledger,
+            current_user.user.id,
+            connection.organisation_id,
+            connection.id,
+            job_id=f"confirm-disconnected-{connection.id}",
+        )
     return render_template("disconnected.html", ledger="QuickBooks")
 
 
