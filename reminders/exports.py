@@ -99,8 +99,9 @@ def formatters(base_currency: str, locale: str) -> tuple[Callable[..., str], Cal
     return money, day
 
 
-def receivables_html(report: AgedReceivables, locale: str = "en_GB") -> str:
-    """The printable page (also what the PDF is made from)."""
+def receivables_html(report: AgedReceivables, locale: str = "en_GB", style_nonce: str | None = None) -> str:
+    """The printable page (also what the PDF is made from); ``style_nonce`` lets a browser's
+    Content-Security-Policy allow its inline stylesheet."""
 
     money, day = formatters(report.base_currency, locale)
     return templates.get_template("aged_receivables.html").render(
@@ -111,6 +112,7 @@ def receivables_html(report: AgedReceivables, locale: str = "en_GB") -> str:
         kind_names=KIND_NAMES,
         long_date=format_date(report.as_of, "long", locale=locale),
         basis="due date" if report.basis.value == "due_date" else "invoice date",
+        style_nonce=style_nonce,
     )
 
 

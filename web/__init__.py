@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.collection_settings import collection_settings
     from web.connect import connect
     from web.dashboard import dashboard
+    from web.headers import protect
     from web.health import health
     from web.reports import reports
     from web.roles import enforce as enforce_roles
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     _log_requests(app)
     enforce_roles(app)
+    protect(app, settings)
     app.teardown_appcontext(lambda _exc: db.session.remove())
     return app
 
