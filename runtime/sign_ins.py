@@ -12,11 +12,14 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import ForeignKey, String, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from runtime import clock
 from runtime.db import Base
+
+# How long a renewed session's old token still works: the other requests of the same moment.
+RENEWAL_GRACE = timedelta(seconds=30)
 
 
 class SignInSession(Base):
@@ -30,7 +33,7 @@ class SignInSession(Base):
     started_at: Mapped[datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
-    # "signed out", "signed out everywhere", "signed in again"
+    # "signed out", "signed out everywhere", "signed in again", "renewed"
     ended_reason: Mapped[str] = mapped_column(String(32), default="")
 
 
@@ -53,13 +56,42 @@ def person_signed_in(session: Session, token: str) -> int | None:
     """The id of the person whose session ``token`` is, while it has neither expired nor ended."""
     if not token or len(token) > 128:
         return None
+    now = clock.now()
     return session.scalar(
         select(SignInSession.user_id).where(
             SignInSession.token_hash == _hash(token),
-            SignInSession.ended_at.is_(None),
-            SignInSession.expires_at > clock.now(),
+            SignInSession.expires_at > now,
+            or_(
+                SignInSession.ended_at.is_(None),
+                # A browser restoring several tabs at once sends the same old cookie with each.
+                (SignInSession.ended_reason == "renewed") & (SignInSession.ended_at > now - RENEWAL_GRACE),
+            ),
         )
     )
+
+
+def renew_session(session: Session, token: str) -> tuple[str, timedelta] | None:
+    """Replace the open session ``token`` by a new one of the same person ending at the same
+    time; the new token and the time it has left. The old token signs no one in from now on."""
+    now = clock.now()
+    found = session.scalar(
+        select(SignInSession).where(
+            SignInSession.token_hash == _hash(token),
+            SignInSession.ended_at.is_(None),
+            SignInSession.expires_at > now,
+        )
+    )
+    if found is None:
+        return None
+    found.ended_at, found.ended_reason = now, "renewed"
+    renewed = secrets.token_urlsafe(32)
+    session.add(
+        SignInSession(
+            user_id=found.user_id, token_hash=_hash(renewed), started_at=now, expires_at=found.expires_at
+        )
+    )
+    session.flush()
+    return renewed, found.expires_at - now
 
 
 def end_session(session: Session, token: str, reason: str = "signed out") -> None:
@@ -77,5 +109,11 @@ def end_every_session(session: Session, user_id: int, reason: str = "signed out 
         update(SignInSession)
         .where(SignInSession.user_id == user_id, SignInSession.ended_at.is_(None))
         .values(ended_at=clock.now(), ended_reason=reason)
+    )
+    # Renewed tokens still in their grace end too.
+    session.execute(
+        update(SignInSession)
+        .where(SignInSession.user_id == user_id, SignInSession.ended_reason == "renewed")
+        .values(ended_reason=reason)
     )
     return ended.rowcount or 0

@@ -11,14 +11,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, session, url_for
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+    user_loaded_from_cookie,
+)
 from sqlalchemy import select
 
 from integration.providers import configured_providers
 from runtime import clock
 from runtime.db import db
-from runtime.sign_ins import end_every_session, end_session, person_signed_in, start_session
+from runtime.sign_ins import end_every_session, end_session, person_signed_in, renew_session, start_session
 from runtime.tenancy import Membership, User, UserIdentity
 from web import settings
 
@@ -47,6 +55,21 @@ def load_person(session_token: str) -> Person | None:
     user_id = person_signed_in(db.session, session_token)
     user = db.session.get(User, user_id) if user_id is not None else None
     return Person(user, session_token) if user is not None else None
+
+
+@user_loaded_from_cookie.connect
+def renew_remembered(_app: Flask, user: Person) -> None:
+    """A browser back with only its remember-me cookie (it was closed) gets a new session and a
+    new cookie, ending when the old one would have: a copy of the old value is spent."""
+    renewed = renew_session(db.session, user.session_token)
+    if renewed is None:
+        return
+    token, left = renewed
+    db.session.commit()
+    user.session_token = token
+    session["_user_id"] = token
+    session["_remember"] = "set"  # Flask-Login writes the new cookie on this response
+    session["_remember_seconds"] = int(left.total_seconds())
 
 
 def sign_in_lifetime() -> timedelta:

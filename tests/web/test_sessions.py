@@ -140,3 +140,24 @@ def test_every_cookie_is_secure_httponly_and_lax_in_production(xero, session, re
             True,
             "Lax",
         )
+
+
+def test_a_browser_back_with_its_remember_me_cookie_gets_a_new_one_and_the_old_is_spent(
+    relance_app, xero
+) -> None:
+    browser = signed_in_browser(relance_app, xero)
+    remembered = browser.get_cookie(REMEMBER)
+    reopened = replay(relance_app, remember_token=remembered.value)  # the browser closed: no session cookie
+
+    assert is_signed_in(reopened)
+
+    renewed = reopened.get_cookie(REMEMBER)
+    assert renewed.value != remembered.value
+    assert abs(renewed.expires - remembered.expires) < timedelta(minutes=1), "no longer than the sign-in"
+    assert is_signed_in(reopened)
+    assert is_signed_in(replay(relance_app, remember_token=remembered.value)), "other tabs of the same moment"
+    clock.advance(timedelta(seconds=31))
+    assert not is_signed_in(replay(relance_app, remember_token=remembered.value)), (
+        "a copy of the old is spent"
+    )
+    assert is_signed_in(reopened)
