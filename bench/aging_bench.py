@@ -6,7 +6,7 @@
 Fills a throwaway database with generated invoices (a third of them part-paid; one in twenty
 with an unused credit note and one in twenty-five with an unapplied payment beside it), then
 times (1) a bare scan, SELECT count(*), sum(total) FROM invoices, (2) aging every organisation
-with reminders.aging.aging_report, and (3) the same with unused credit netted off (the aged
+with reminders.receivables.aging.aging_report, and (3) the same with unused credit netted off (the aged
 receivables the ledgers print), and prints them and their ratios to the scan.
 """
 
@@ -129,7 +129,7 @@ def main() -> None:
     try:
         from sqlalchemy import text
 
-        from reminders.aging import aging_report
+        from reminders.receivables.aging import aging_report
         from runtime.db import db
         from runtime.settings import reload_settings
 

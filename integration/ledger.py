@@ -119,6 +119,18 @@ class CreditNoteRecord:
     allocations: tuple[Allocation, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class OrganisationFacts:
+    """What the ledger says of the business itself: its names, home currency, country and zone."""
+
+    name: str
+    legal_name: str
+    base_currency: str  # ISO 4217
+    country: str  # ISO 3166-1 alpha-2, "" if the ledger does not say
+    # An IANA zone; None when the ledger names none and its address leaves the zone ambiguous.
+    timezone: str | None
+
+
 class NoteTarget(StrEnum):
     INVOICE = "invoice"
     CONTACT = "contact"
@@ -129,6 +141,10 @@ class Ledger(Protocol):
 
     provider: str
     max_page_size: int
+
+    def organisation_facts(self) -> OrganisationFacts:
+        """The business's names, base currency, country and time zone, as the ledger keeps them."""
+        ...
 
     def changed_contacts(self, since: datetime | None) -> Iterator[list[ContactRecord]]:
         """Contacts created or changed since ``since`` (all of them for None), page by page."""

@@ -26,7 +26,7 @@ from integration.ledger import Ledger, LedgerError
 from runtime import clock
 from runtime.logs import get_logger, redact_text
 from sync.mirror import upsert_credit_notes, upsert_customers, upsert_invoices, upsert_payments
-from sync.models import SyncCursor
+from sync.models import SyncCursor, SyncState
 
 log = get_logger(__name__)
 
@@ -66,6 +66,24 @@ def cursor_for(session: Session, connection_id: int, entity: str) -> SyncCursor:
     return cursor
 
 
+def state_for(session: Session, connection_id: int) -> SyncState:
+    """The connection's sync state row, made on first use."""
+    state = session.scalar(select(SyncState).where(SyncState.connection_id == connection_id))
+    if state is None:
+        state = SyncState(connection_id=connection_id)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def first_sync_done(session: Session, connection_id: int) -> bool:
+    """Whether every kind of record has been read once from the start (the mirror is whole)."""
+    done = session.scalars(
+        select(SyncCursor.entity).where(SyncCursor.connection_id == connection_id, SyncCursor.initial_done)
+    ).all()
+    return set(ENTITIES) <= set(done)
+
+
 def sync_connection(
     session: Session,
     connection: Connection,
@@ -78,9 +96,14 @@ def sync_connection(
     started = time.monotonic()
     calls_before = getattr(ledger, "calls", 0)
     report = SyncReport(connection.id)
+    state = state_for(session, connection.id)
+    state.running_since = clock.now()
+    session.commit()
     for entity in entities:
         method, upsert = ENTITIES[entity]
+        state.running_entity = entity
         cursor = cursor_for(session, connection.id, entity)
+        session.commit()  # pages say what is being read now
         since = None if full or cursor.cursor is None else cursor.cursor - OVERLAP
         mirrored_up_to = cursor.cursor
         count = 0
@@ -102,6 +125,8 @@ def sync_connection(
             cursor = cursor_for(session, connection.id, entity)
             cursor.last_error = redact_text(str(error))[:2000]
             cursor.last_error_at = clock.now()
+            state = state_for(session, connection.id)
+            state.running_since, state.running_entity = None, ""
             session.commit()
             raise
         cursor.initial_done = True
@@ -109,6 +134,12 @@ def sync_connection(
         cursor.last_error = ""
         session.commit()
         report.records[entity] = count
+    # A sync that ran to its end: what "last synced" means to a person.
+    state.running_since, state.running_entity = None, ""
+    state.last_completed_at = clock.now()
+    if state.first_completed_at is None and first_sync_done(session, connection.id):
+        state.first_completed_at = state.last_completed_at
+    session.commit()
     report.calls = getattr(ledger, "calls", 0) - calls_before
     report.seconds = round(time.monotonic() - started, 3)
     log.info(

@@ -32,6 +32,7 @@ from runtime.logs import get_logger
 from runtime.settings import get_settings
 from sync.engine import ENTITIES, SyncReport, sync_connection
 from sync.models import InboxEvent, Invoice
+from sync.organisation_facts import facts_are_stale, refresh_organisation_facts
 
 log = get_logger(__name__)
 
@@ -75,7 +76,9 @@ def sync_tenant(connection_id: int, full: bool = False) -> dict[str, int]:
         return {}
     try:
         with _exclusive(connection_id, sync_tenant, connection_id, full) as lock:
-            report = _run(connection, list(ENTITIES), full, lock)
+            report = _run(
+                connection, list(ENTITIES), full, lock, facts=facts_are_stale(connection.organisation)
+            )
             _settle_events(connection, up_to=None)
     except ConnectionBusy:
         log.info("sync.busy", connection=connection_id)
@@ -172,12 +175,17 @@ def _pull_money_if_moved(
     _run(connection, [entity for entity in extra if entity not in already], False, lock)
 
 
-def _run(connection: Connection, entities: list[str], full: bool, lock: Lock) -> SyncReport:
-    """Sync, unless the ledger no longer lets us in: then the connection's state says why and its
-    people are told (grants.py); that is not a failure to retry."""
+def _run(
+    connection: Connection, entities: list[str], full: bool, lock: Lock, facts: bool = False
+) -> SyncReport:
+    """Sync (reading the organisation's own facts first, with ``facts``), unless the ledger no
+    longer lets us in: then the connection's state says why and its people are told (grants.py);
+    that is not a failure to retry."""
     session = db.session()
     try:
         ledger = ledger_for(connection, jobs.connection())
+        if facts:
+            refresh_organisation_facts(session, connection, ledger)
         return sync_connection(
             session,
             connection,

@@ -59,7 +59,7 @@ def sync() -> None:
 
 @sync.command("status")
 def sync_status() -> None:
-    """Each connection: last success, lag, cursor, waiting webhook events, errors."""
+    """Each connection: when it last synced, first-sync progress, waiting webhook events, errors."""
     from runtime.db import db as database
     from sync.status import sync_statuses
 
@@ -71,8 +71,13 @@ def sync_status() -> None:
         lag = f"{int(row.lag.total_seconds())} s ago" if row.lag is not None else "never"
         click.echo(
             f"{row.organisation_id:>5}  {row.organisation[:32]:<32}  {row.provider:<10}  {row.connection_status:<15}"
-            f"  last success {lag:<14}  pending events {row.pending_events}"
+            f"  last synced {lag:<14}  pending events {row.pending_events}"
         )
+        if row.first_sync is not None:
+            counts = ", ".join(
+                f"{row.first_sync.counts.get(kind, 0)} {kind}" for kind in row.first_sync.counts
+            )
+            click.echo(f"       first sync in progress: {counts} so far")
         for error in row.errors:
             click.echo(f"       error: {error}")
 

@@ -4,6 +4,7 @@ the weekly report comes. Owners and accountants change them; every change goes i
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -12,9 +13,10 @@ from wtforms import DecimalField, IntegerField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
+from integration.zones import is_zone
 from reminders.models import WEEKDAYS, CollectionSettings
-from reminders.snapshots import settings_of
-from reminders.standing import rules_of
+from reminders.receivables.snapshots import settings_of
+from reminders.risk.standing import rules_of
 from runtime.db import db
 from runtime.tenancy import Organisation, Role, record
 from web.auth import membership_or_404
@@ -34,7 +36,18 @@ def parse_edges(text: str) -> list[int]:
     return edges
 
 
+def zone_choices(current: str) -> list[SelectChoice]:
+    """Every Area/City zone this machine knows, by name (and the current one, whatever it is)."""
+    zones = {
+        zone
+        for zone in available_timezones()
+        if "/" in zone and not zone.startswith(("Etc/", "posix", "right"))
+    }
+    return [SelectChoice(zone, zone.replace("_", " ")) for zone in sorted(zones | {current})]
+
+
 class SettingsForm(FlaskForm):
+    timezone = SelectField("Time zone", validate_choice=False)
     aging_basis = SelectField(
         "Age invoices by",
         choices=[
@@ -62,6 +75,10 @@ class SettingsForm(FlaskForm):
         "Getting worse when recent payments are later by (days)", validators=[NumberRange(1, 365)]
     )
     long_term_months = IntegerField("Long-term customer after (months)", validators=[NumberRange(1, 600)])
+
+    def validate_timezone(self, field: SelectField) -> None:
+        if field.data and not is_zone(field.data):
+            raise ValidationError("choose a time zone from the list")
 
     def validate_aging_edges(self, field: StringField) -> None:
         try:
@@ -98,14 +115,42 @@ def _current(settings: CollectionSettings) -> dict[str, Any]:
     }
 
 
+def _zone_choice(organisation: Organisation) -> str:
+    """The form's value: the owner's zone, or "" when the zone follows the ledger."""
+    return organisation.timezone if organisation.timezone_set_by == "owner" else ""
+
+
+def _follow_the_ledger(organisation: Organisation) -> str:
+    if organisation.timezone_set_by == "default":
+        return f"Not known from the ledger (using {organisation.timezone}): choose one"
+    return "As in the ledger" + (
+        "" if organisation.timezone_set_by == "owner" else f" ({organisation.timezone})"
+    )
+
+
+def _set_zone(organisation: Organisation, zone: str) -> None:
+    """The owner's choice wins over the ledger's; choosing the ledger again reads it at the next sync."""
+    if zone:
+        organisation.timezone, organisation.timezone_set_by = zone, "owner"
+    elif organisation.timezone_set_by == "owner":
+        organisation.timezone_set_by = "default"
+        organisation.facts_refreshed_at = None
+
+
 @collection_settings.route("/organisations/<int:organisation_id>/settings", methods=["GET", "POST"])
 @login_required
 def edit(organisation_id: int):  # type: ignore[no-untyped-def]
     organisation = _organisation_for_change(organisation_id)
     settings = db.session.get(CollectionSettings, organisation.id) or settings_of(organisation.id)
-    before = _current(settings)
+    before = {**_current(settings), "timezone": _zone_choice(organisation)}
     form = SettingsForm(data=before)
+    form.large_account_threshold.label.text = f"Large accounts owe at least ({organisation.base_currency})"
+    form.timezone.choices = [
+        SelectChoice("", _follow_the_ledger(organisation)),
+        *zone_choices(organisation.timezone),
+    ]
     if form.validate_on_submit():
+        _set_zone(organisation, form.timezone.data or "")
         settings.aging_basis = form.aging_basis.data
         settings.aging_edges = parse_edges(form.aging_edges.data)
         day = form.weekly_report_weekday.data
@@ -116,7 +161,7 @@ def edit(organisation_id: int):  # type: ignore[no-untyped-def]
             **({"large_account_threshold": str(threshold)} if threshold is not None else {}),
         }
         db.session.add(settings)
-        after = _current(settings)
+        after = {**_current(settings), "timezone": _zone_choice(organisation)}
         changed = {key: str(after[key]) for key in after if after[key] != before[key]}
         if changed:
             record(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from integration.connections import Connection
 from integration.providers import configured_providers
+from reminders.reports.exports import first_sync_counts
 from runtime.db import db
 from runtime.tenancy import Membership, Organisation
 from sync.status import SyncStatus, sync_statuses
@@ -37,11 +38,12 @@ def home():  # type: ignore[no-untyped-def]
         statuses=statuses,
         providers=configured_providers(settings()),
         since=since,
+        first_sync_counts=lambda first_sync: first_sync_counts(first_sync, "en_GB"),
     )
 
 
 def since(status: SyncStatus | None) -> str:
-    """'3 minutes ago', for the last sync that succeeded."""
+    """'3 minutes ago', for the end of the last sync that ran to its end."""
     if status is None or status.lag is None:
         return "not yet"
     return format_timedelta(-status.lag, granularity="second", add_direction=True, locale="en_GB")

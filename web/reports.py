@@ -12,8 +12,8 @@ from datetime import date
 from flask import Blueprint, Response, abort, request
 from flask_login import login_required
 
-from reminders.exports import PdfUnavailable, receivables_csv, receivables_html, receivables_pdf
-from reminders.receivables import AgedReceivables, aged_receivables
+from reminders.receivables.report import AgedReceivables, aged_receivables
+from reminders.reports.exports import PdfUnavailable, receivables_csv, receivables_html, receivables_pdf
 from runtime.db import db
 from web.auth import membership_or_404
 from web.headers import csp_nonce
@@ -58,6 +58,15 @@ def page(organisation_id: int) -> Response:
 @login_required
 def csv_file(organisation_id: int) -> Response:
     report = _report(organisation_id)
+    if report.first_sync is not None:
+        # A spreadsheet cannot carry "incomplete" beside its numbers; the page and the PDF say it.
+        return Response(
+            "The first sync with the ledger is still running, so these figures are not complete yet. "
+            "Try again in a minute.\n",
+            status=503,
+            mimetype="text/plain",
+            headers={"Retry-After": "30"},
+        )
     return Response(
         receivables_csv(report, detail=_detail()),
         mimetype="text/csv",

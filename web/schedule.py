@@ -3,9 +3,9 @@
 Each package owns its jobs; this list only says when they run.
 """
 
-from reminders.snapshots import snapshot_all
-from reminders.standing import assess_all, assess_changed
-from reminders.weekly import send_due_weekly_reports
+from reminders.receivables.snapshots import snapshot_all
+from reminders.reports.weekly import send_due_weekly_reports
+from reminders.risk.standing import assess_all, assess_changed
 from runtime.jobs import PeriodicJob, record_scheduler_tick
 from sync.jobs import sweep
 

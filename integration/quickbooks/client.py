@@ -25,6 +25,7 @@ from integration.ledger import (
     CreditNoteRecord,
     InvoiceRecord,
     NoteTarget,
+    OrganisationFacts,
     PaymentRecord,
 )
 from integration.paging import changed_pages
@@ -86,6 +87,12 @@ class QuickBooksLedger:
         """One query (python-quickbooks POSTs it as application/text)."""
         with ledger_errors():
             return self.client.query(statement)
+
+    def organisation_facts(self) -> OrganisationFacts:
+        """CompanyInfo and Preferences: two queries (each entity is a singleton per company)."""
+        info = mapping.query_rows(self.query("SELECT * FROM CompanyInfo"), "CompanyInfo")
+        preferences = mapping.query_rows(self.query("SELECT * FROM Preferences"), "Preferences")
+        return mapping.organisation_facts(info[0] if info else {}, preferences[0] if preferences else {})
 
     # Changed since -----------------------------------------------------------------------------
 

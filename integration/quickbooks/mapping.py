@@ -26,10 +26,12 @@ from integration.ledger import (
     CreditNoteRecord,
     InvoiceRecord,
     InvoiceStatus,
+    OrganisationFacts,
     PaymentKind,
     PaymentRecord,
     RecordStatus,
 )
+from integration.zones import country_code, zone_for_place
 
 ZERO = Decimal("0")
 
@@ -195,3 +197,18 @@ def cdc_rows(answer: dict[str, Any], entity: str) -> list[dict[str, Any]]:
         for response in block.get("QueryResponse") or []:
             rows.extend(response.get(entity) or [])
     return rows
+
+
+def organisation_facts(info: dict[str, Any], preferences: dict[str, Any]) -> OrganisationFacts:
+    """CompanyInfo and Preferences (CurrencyPrefs.HomeCurrency). QuickBooks states no time zone:
+    it comes from the country and the company's address where that is unambiguous (zones.py)."""
+    address = info.get("CompanyAddr") or info.get("LegalAddr") or {}
+    country = country_code(info.get("Country")) or country_code(address.get("Country"))
+    home = ((preferences.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
+    return OrganisationFacts(
+        name=str(info.get("CompanyName") or ""),
+        legal_name=str(info.get("LegalName") or info.get("CompanyName") or ""),
+        base_currency=str(home or "").upper(),
+        country=country,
+        timezone=zone_for_place(country, address.get("CountrySubDivisionCode")),
+    )

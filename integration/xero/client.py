@@ -24,6 +24,7 @@ from integration.ledger import (
     InvoiceRecord,
     LedgerRejected,
     NoteTarget,
+    OrganisationFacts,
     PaymentKind,
     PaymentRecord,
 )
@@ -72,6 +73,12 @@ class XeroLedger:
         response = self._calls.run(method, xero_tenant_id=self.tenant_id, _preload_content=False, **kwargs)
         data = response.data
         return mapping.loads(data) if data else {}
+
+    def organisation_facts(self) -> OrganisationFacts:
+        """GET /Organisation: one call (scope accounting.settings.read)."""
+        answer = self.call(self.api.get_organisations)
+        organisations = answer.get("Organisations") or [{}]
+        return mapping.organisation_facts(organisations[0])
 
     # Changed since -----------------------------------------------------------------------------
 

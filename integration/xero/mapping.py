@@ -21,10 +21,12 @@ from integration.ledger import (
     CreditNoteRecord,
     InvoiceRecord,
     InvoiceStatus,
+    OrganisationFacts,
     PaymentKind,
     PaymentRecord,
     RecordStatus,
 )
+from integration.zones import country_code, zone_from_windows_name
 
 # `/Date(1541176592690+0000)/`: epoch milliseconds; the offset only says how Xero displayed it.
 _MS_DATE = re.compile(r"^/Date\((?P<ms>-?\d+)(?P<offset>[+-]\d{2,4})?\)/$")
@@ -238,3 +240,14 @@ def online_invoice_url(document: dict[str, Any]) -> str | None:
     """`{"OnlineInvoices": [{"OnlineInvoiceUrl": …}]}` -> the URL."""
     links = document.get("OnlineInvoices") or []
     return str(links[0]["OnlineInvoiceUrl"]) if links and links[0].get("OnlineInvoiceUrl") else None
+
+
+def organisation_facts(data: dict[str, Any]) -> OrganisationFacts:
+    """GET /Organisation's one organisation (xero_accounting.yaml, schema Organisation)."""
+    return OrganisationFacts(
+        name=str(data.get("Name") or ""),
+        legal_name=str(data.get("LegalName") or data.get("Name") or ""),
+        base_currency=str(data.get("BaseCurrency") or "").upper(),
+        country=country_code(data.get("CountryCode")),
+        timezone=zone_from_windows_name(data.get("Timezone")),
+    )

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from integration.ledger import InvoiceStatus
-from reminders.aging import AgingBasis, Buckets, aging_report
+from reminders.receivables.aging import AgingBasis, Buckets, aging_report
 from runtime.tenancy import Organisation
 from sync.models import Allocation, Invoice
 
@@ -173,7 +173,7 @@ def test_a_daily_snapshot_keeps_the_days_aging_and_a_second_run_replaces_it(sess
     from sqlalchemy import select
 
     from reminders.models import AgingSnapshot, CollectionSettings
-    from reminders.snapshots import take_snapshot
+    from reminders.receivables.snapshots import take_snapshot
 
     sale = Sale("c-1", "NZD", Decimal(1), Decimal("100.00"), 40, 30, "open", ())
     organisation_id = store(session, [sale])
@@ -200,7 +200,7 @@ def test_a_daily_snapshot_keeps_the_days_aging_and_a_second_run_replaces_it(sess
 
 def test_the_nightly_job_queues_a_snapshot_per_connected_organisation(session, redis_client) -> None:
     from integration.connections import Connection
-    from reminders.snapshots import snapshot_all
+    from reminders.receivables.snapshots import snapshot_all
     from runtime import jobs
 
     live, gone = Organisation(name="Live Ltd"), Organisation(name="Gone Ltd")

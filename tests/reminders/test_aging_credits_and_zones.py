@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from integration.ledger import RecordStatus
-from reminders.aging import AgingBasis, Buckets, aging_report
 from reminders.models import AgingSnapshot
-from reminders.snapshots import take_snapshot
+from reminders.receivables.aging import AgingBasis, Buckets, aging_report
+from reminders.receivables.snapshots import take_snapshot
 from runtime import clock
 from runtime.tenancy import Organisation
 from sync.models import Allocation, CreditNote, Invoice, Payment

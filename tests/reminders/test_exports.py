@@ -10,8 +10,8 @@ from decimal import Decimal
 import pypdf
 import pytest
 
-from reminders.exports import receivables_csv, receivables_html, receivables_pdf
-from reminders.receivables import aged_receivables
+from reminders.receivables.report import aged_receivables
+from reminders.reports.exports import receivables_csv, receivables_html, receivables_pdf
 from runtime.tenancy import Organisation
 from sync.models import CreditNote, Customer
 from tests.reminders.conftest import AS_OF, STAMP, invoice

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from reminders.figures import key_figures, payment_behaviour
+from reminders.receivables.figures import key_figures, payment_behaviour
 from tests.reminders.conftest import AS_OF, invoice
 
 

@@ -13,8 +13,8 @@ import pytest
 from integration.connected import ledger_for
 from integration.rate_limit import RateLimits, Window
 from integration.sandbox.xero.limits import XeroLimits
-from reminders.aging import Buckets
-from reminders.receivables import aged_receivables
+from reminders.receivables.aging import Buckets
+from reminders.receivables.report import aged_receivables
 from sync.jobs import sync_tenant
 from tests.integration.ledgers import demo_quickbooks, demo_xero, quickbooks_consent, xero_consent
 

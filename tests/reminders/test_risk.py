@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from reminders.figures import PaymentBehaviour
-from reminders.risk import RiskClass, RiskRules, assess_customers, classify
+from reminders.receivables.figures import PaymentBehaviour
+from reminders.risk.classes import RiskClass, RiskRules, assess_customers, classify
 from tests.reminders.conftest import AS_OF, invoice
 
 RULES = RiskRules()

@@ -13,8 +13,8 @@ from sqlalchemy import event, select
 
 from integration.connections import Connection, ConnectionStatus
 from reminders.models import CollectionSettings, CustomerStanding
-from reminders.risk import RiskClass, RiskRules
-from reminders.standing import assess_all, assess_changed, assess_organisation, rules_of
+from reminders.risk.classes import RiskClass, RiskRules
+from reminders.risk.standing import assess_all, assess_changed, assess_organisation, rules_of
 from runtime import clock, jobs
 from runtime.db import db
 from runtime.tenancy import Organisation

@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from integration.connections import Connection
 from reminders.models import CollectionSettings, WeeklyReport
-from reminders.weekly import due_on, send_due_weekly_reports, send_weekly_report
+from reminders.reports.weekly import due_on, send_due_weekly_reports, send_weekly_report
 from runtime import clock, jobs
 from runtime.settings import reload_settings
 from runtime.tenancy import AuditEvent, Membership, Organisation, Role, User
-from sync.models import Customer
+from sync.models import Customer, SyncState
 from tests.reminders.conftest import invoice
 
 MONDAY = date(2026, 6, 29)
@@ -49,9 +49,12 @@ def harbour(session) -> int:  # type: ignore[no-untyped-def]
     organisation = Organisation(name="Harbour Cafe Ltd", base_currency="NZD", timezone="Pacific/Auckland")
     session.add(organisation)
     session.flush()
-    session.add(
-        Connection(organisation_id=organisation.id, provider="xero", tenant_id="t-1", tenant_name="Harbour")
+    connection = Connection(
+        organisation_id=organisation.id, provider="xero", tenant_id="t-1", tenant_name="Harbour"
     )
+    session.add(connection)
+    session.flush()
+    session.add(SyncState(connection_id=connection.id, first_completed_at=STAMP, last_completed_at=STAMP))
     for email, role in (("owner@harbour.example", Role.OWNER), ("colleague@harbour.example", Role.MEMBER)):
         user = User(email=email, name=email.split("@")[0])
         session.add(user)
@@ -136,6 +139,22 @@ def test_an_organisation_that_chose_friday_hears_nothing_on_monday(harbour, sess
     clock.travel_to(MONDAY_0730_AUCKLAND)
     try:
         assert send_due_weekly_reports() == 0
+    finally:
+        clock.reset()
+
+
+def test_no_report_goes_while_the_first_sync_is_still_filling_the_mirror(
+    harbour, session, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    state = session.scalars(select(SyncState)).one()
+    state.first_completed_at = None
+    session.commit()
+    clock.travel_to(MONDAY_0730_AUCKLAND)
+    try:
+        assert send_due_weekly_reports() == 0
+        state.first_completed_at = clock.now()
+        session.commit()
+        assert send_due_weekly_reports() == 1
     finally:
         clock.reset()
 

@@ -85,7 +85,7 @@ def test_one_xero_consent_connects_every_organisation_chosen(xero, relance, sess
     # The first sync of each is on its way.
     queued = sorted(job.args for job in jobs.queue("sync").jobs if job.func_name == "sync.jobs.sync_tenant")
     assert queued == sorted((c.id,) for c in connections)
-    assert page.count("not yet") == 2
+    assert page.count("First sync in progress") == 2
     run_jobs()
     synced = relance.get("/").get_data(as_text=True)
     assert synced.count(" ago") == 2, synced[synced.find("<tbody>") : synced.find("</tbody>")]

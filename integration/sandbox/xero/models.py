@@ -23,6 +23,9 @@ class Organisation:
     country_code: str = "NZ"
     short_code: str = "!sandbx"
     created_at: datetime | None = None
+    # Xero's TimeZone enum: Windows zone ids in capitals without spaces (xero_accounting.yaml).
+    timezone: str = "NEWZEALANDSTANDARDTIME"
+    legal_name: str = ""
 
 
 @dataclass

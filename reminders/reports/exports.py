@@ -15,11 +15,12 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from reminders.aging import ItemKind
-from reminders.receivables import AgedReceivables
+from reminders.receivables.aging import ItemKind
+from reminders.receivables.report import AgedReceivables
+from sync.status import FirstSync
 
 KIND_NAMES = {
     ItemKind.INVOICE.value: "Invoice",
@@ -30,8 +31,8 @@ KIND_NAMES = {
 }
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-templates = Environment(  # reminders/templates: the report and the weekly email
-    loader=PackageLoader("reminders", "templates"), autoescape=select_autoescape(), trim_blocks=True
+templates = Environment(  # reminders/reports/templates: the report and the weekly email
+    loader=PackageLoader("reminders.reports", "templates"), autoescape=select_autoescape(), trim_blocks=True
 )
 
 
@@ -99,6 +100,23 @@ def formatters(base_currency: str, locale: str) -> tuple[Callable[..., str], Cal
     return money, day
 
 
+RECORD_NAMES = {
+    "contacts": "customers",
+    "invoices": "invoices",
+    "credit_notes": "credit notes",
+    "payments": "payments",
+}
+
+
+def first_sync_counts(first_sync: FirstSync, locale: str) -> str:
+    """ "1,200 invoices (reading), 340 customers" : what a first sync has read so far."""
+    parts = []
+    for kind, count in first_sync.counts.items():
+        state = " (reading now)" if kind == first_sync.reading else ""
+        parts.append(f"{format_decimal(count, locale=locale)} {RECORD_NAMES.get(kind, kind)}{state}")
+    return ", ".join(parts)
+
+
 def receivables_html(report: AgedReceivables, locale: str = "en_GB", style_nonce: str | None = None) -> str:
     """The printable page (also what the PDF is made from); ``style_nonce`` lets a browser's
     Content-Security-Policy allow its inline stylesheet."""
@@ -111,6 +129,7 @@ def receivables_html(report: AgedReceivables, locale: str = "en_GB", style_nonce
         day=day,
         kind_names=KIND_NAMES,
         long_date=format_date(report.as_of, "long", locale=locale),
+        first_sync_counts=first_sync_counts(report.first_sync, locale) if report.first_sync else "",
         basis="due date" if report.basis.value == "due_date" else "invoice date",
         style_nonce=style_nonce,
     )

@@ -9,7 +9,7 @@ organisation's base currency (the ledger's rate kept on the invoice).
 The aged receivables the ledgers print also net off what customers have paid or been credited
 and not yet used: unapplied credit notes, overpayments and prepayments (Xero), credit memos and
 unapplied payments (QuickBooks). ``aging_report(..., credits=True)`` includes them as negative
-amounts aged from their own date; see reminders/receivables.py for how each ledger reports them.
+amounts aged from their own date; see reminders/receivables/report.py for how each ledger reports them.
 
 Buckets are counted in days past the due date (or, as some accountants prefer, past the invoice
 date): "current" is not yet due (or due that very day); then 1-30, 31-60, 61-90, 91-120 and over

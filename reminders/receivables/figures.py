@@ -24,7 +24,7 @@ from sqlalchemy import Date, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from integration.ledger import InvoiceStatus
-from reminders.aging import Buckets, aging_report, cents, days_between
+from reminders.receivables.aging import Buckets, aging_report, cents, days_between
 from sync.models import Allocation, Invoice
 
 ZERO = Decimal("0")

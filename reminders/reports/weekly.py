@@ -29,16 +29,17 @@ from sqlalchemy.orm import Session
 
 from integration.connections import Connection, ConnectionStatus
 from integration.ledger import InvoiceStatus
-from reminders.aging import ZERO, ItemKind, aging_report, cents
-from reminders.exports import formatters, heading, receivables_csv, receivables_pdf, templates
-from reminders.figures import KeyFigures, key_figures, paid_day
 from reminders.models import DEFAULT_WEEKLY_REPORT_WEEKDAY, CollectionSettings, WeeklyReport
-from reminders.receivables import AgedReceivables, OpenItem, aged_receivables
+from reminders.receivables.aging import ZERO, ItemKind, aging_report, cents
+from reminders.receivables.figures import KeyFigures, key_figures, paid_day
+from reminders.receivables.report import AgedReceivables, OpenItem, aged_receivables
+from reminders.reports.exports import formatters, heading, receivables_csv, receivables_pdf, templates
 from runtime import clock, jobs, mail
 from runtime.db import db
 from runtime.logs import get_logger
 from runtime.tenancy import Membership, Organisation, Role, User, record
 from sync.models import Allocation, Customer, Invoice
+from sync.status import still_filling
 
 log = get_logger(__name__)
 SEND_FROM_HOUR = 7  # local time on the chosen day
@@ -278,6 +279,9 @@ def send_due_weekly_reports() -> int:
         for organisation_id, timezone, chose, weekday in rows
         if (day := due_on(now, timezone, weekday if chose else DEFAULT_WEEKLY_REPORT_WEEKDAY)) is not None
     }
+    # A report from a mirror still being filled would be wrong; it goes once the first sync ends.
+    filling = still_filling(session, list(due))
+    due = {organisation_id: day for organisation_id, day in due.items() if organisation_id not in filling}
     sent: set[tuple[int, date]] = set()
     if due:
         sent = {

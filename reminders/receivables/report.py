@@ -1,7 +1,7 @@
 """The aged receivables report: the ledger's own report, rebuilt from the mirror, to the cent.
 
 What each customer owes on a date, per aging bucket: open invoices less what was paid or credited
-up to that date, net of the credit the customer had not used yet (reminders/aging.py does the
+up to that date, net of the credit the customer had not used yet (reminders/receivables/aging.py does the
 arithmetic in SQL). How each ledger defines its report, and so what this one reproduces:
 
 **Xero** (`GET /Reports/AgedReceivablesByContact?contactId=…&date=…`, one contact per call; the
@@ -38,18 +38,19 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reminders.aging import ZERO, AgingBasis, Buckets, aging_report, cents, open_items
-from reminders.snapshots import settings_of
+from reminders.receivables.aging import ZERO, AgingBasis, Buckets, aging_report, cents, open_items
+from reminders.receivables.snapshots import settings_of
 from runtime import clock
 from runtime.tenancy import Organisation
 from sync.models import Customer
+from sync.status import FirstSync, first_sync_of
 
 
 @dataclass(frozen=True)
 class OpenItem:
     """One line of the detail: an invoice still owing, or credit not yet used (negative)."""
 
-    kind: str  # reminders.aging.ItemKind
+    kind: str  # reminders.receivables.aging.ItemKind
     ledger_id: str
     number: str
     dated: date
@@ -101,6 +102,8 @@ class AgedReceivables:
     basis: AgingBasis
     labels: tuple[str, ...]
     rows: list[ReceivablesRow]
+    # Set while the connection's first sync is filling the mirror: every total is "so far".
+    first_sync: FirstSync | None = None
 
     @property
     def totals(self) -> list[Decimal]:
@@ -158,6 +161,7 @@ def aged_receivables(
         basis,
         aging.labels,
         ordered,
+        first_sync=first_sync_of(session, organisation_id),
     )
 
 

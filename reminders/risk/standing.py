@@ -20,8 +20,8 @@ from sqlalchemy import delete, func, or_, select
 
 from integration.connections import Connection, ConnectionStatus
 from reminders.models import CollectionSettings, CustomerStanding
-from reminders.risk import Evidence, RiskRules, assess_customers
-from reminders.snapshots import settings_of
+from reminders.receivables.snapshots import settings_of
+from reminders.risk.classes import Evidence, RiskRules, assess_customers
 from runtime import clock, jobs
 from runtime.db import db, upsert
 from runtime.logs import get_logger

@@ -23,8 +23,8 @@ from enum import IntEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reminders.aging import AgingReport, aging_report
-from reminders.figures import PaymentBehaviour, payment_behaviour
+from reminders.receivables.aging import AgingReport, aging_report
+from reminders.receivables.figures import PaymentBehaviour, payment_behaviour
 from sync.models import Invoice
 
 

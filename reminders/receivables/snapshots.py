@@ -11,8 +11,8 @@ from datetime import date
 from sqlalchemy import select
 
 from integration.connections import Connection, ConnectionStatus
-from reminders.aging import AgingBasis, Buckets, aging_report
 from reminders.models import DEFAULT_WEEKLY_REPORT_WEEKDAY, AgingSnapshot, CollectionSettings
+from reminders.receivables.aging import AgingBasis, Buckets, aging_report
 from runtime import clock, jobs
 from runtime.db import db
 from runtime.logs import get_logger
