@@ -7,6 +7,7 @@ here touches the database: connections.py decides what to keep.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -164,8 +165,11 @@ def verify_id_token(endpoints: ProviderEndpoints, id_token: str, nonce: str | No
         raise LedgerUnavailable(f"{endpoints.display_name} signing keys unreachable") from None
     except jwt.PyJWTError as error:
         raise LedgerRejected(f"{endpoints.display_name} ID token rejected: {error}") from None
-    if nonce is not None and claims.get("nonce") not in (None, nonce):
-        raise LedgerRejected(f"{endpoints.display_name} ID token rejected: nonce mismatch")
+    # OpenID Connect Core 1.0 §3.1.3.7, step 11: when the authorization request sent a nonce, the
+    # ID token must carry that same nonce; one without it could be replayed from another sign-in.
+    # A refresh (nonce None) is not checked: the nonce belongs to the sign-in, not to the refresh.
+    if nonce is not None and not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
+        raise LedgerRejected(f"{endpoints.display_name} ID token rejected: not the nonce Relance sent")
     return claims
 
 

@@ -6,6 +6,7 @@ import; a new models module is added here.
 
 import integration.connections  # noqa: F401
 import reminders.models  # noqa: F401
+import runtime.sign_ins
 import runtime.tenancy  # noqa: F401
 import sync.models  # noqa: F401
 from runtime.db import Base

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     # mid-way (SIGKILL, a lost machine) keeps the next one waiting.
     sync_lock_seconds: int = 60
     worker_queues: str = "sync,default,low"
+    # How long a sign-in lasts, remembered across browser restarts; the server ends it then,
+    # whatever the browser keeps.
+    remember_me_days: int = Field(default=14, ge=1, le=365)
+    # How long a form may stay open before submitting it needs a reload (its CSRF token expires).
+    csrf_token_hours: int = Field(default=8, ge=1, le=168)
 
     @field_validator("redis_url")
     @classmethod
@@ -111,6 +116,11 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.relance_env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS: always in production, and wherever Relance is reached by https."""
+        return self.production or self.external_url.startswith("https://")
 
     @property
     def instance_path(self) -> Path:

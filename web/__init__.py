@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import timedelta
 
 import structlog
 from flask import Flask, current_app, g, request
@@ -33,10 +34,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret("secret_key"),
         RELANCE_SETTINGS=settings,
+        # Every cookie: never readable by scripts, not sent on cross-site posts, HTTPS-only in production.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.external_url.startswith("https://"),
-        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.remember_me_days),
+        WTF_CSRF_TIME_LIMIT=settings.csrf_token_hours * 3600,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
     db.bind(settings.sqlalchemy_url)
@@ -50,8 +56,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.connect import connect
     from web.dashboard import dashboard
     from web.errors import register_error_pages
+    from web.headers import protect
     from web.health import health
     from web.reports import reports
+    from web.roles import enforce as enforce_roles
     from webhooks.intake import intake
 
     login_manager.init_app(app)
@@ -60,6 +68,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     register_error_pages(app)
     _log_requests(app)
+    enforce_roles(app)
+    protect(app, settings)
     app.teardown_appcontext(lambda _exc: db.session.remove())
     return app
 

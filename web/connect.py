@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import redis
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from integration import oauth
@@ -24,7 +24,9 @@ from runtime.logs import get_logger
 from runtime.tenancy import Membership
 from sync.jobs import sync_tenant
 from web import settings
-from web.auth import Person, membership_or_404, person_for_identity
+from web.auth import membership_or_404, person_for_identity, sign_in
+from web.roles import may_start, start_job
+from web.throttle import rate_limited
 
 connect = Blueprint("connect", __name__)
 log = get_logger(__name__)
@@ -106,7 +108,7 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
         ), 502
     if user is None:
         return render_template("problem.html", message="The ledger did not say who you are."), 400
-    login_user(Person(user), remember=True)
+    sign_in(user)
     return redirect(url_for("dashboard.home"))
 
 
@@ -184,7 +186,7 @@ def disconnect_organisation(organisation_id: int):  # type: ignore[no-untyped-de
     if connection.status != ConnectionStatus.DISCONNECTED.value:
         disconnect(db.session, connection, "disconnected in Relance", actor_user_id=current_user.user.id)
         db.session.commit()
-        jobs.enqueue(tell_ledger_disconnected, connection.id)
+        start_job(tell_ledger_disconnected, current_user.user.id, organisation_id, connection.id)
         flash(f"{connection.tenant_name} is disconnected. Its data stays in Relance; reconnect any time.")
     return redirect(url_for("dashboard.home"))
 
@@ -198,17 +200,33 @@ def quickbooks_launch():  # type: ignore[no-untyped-def]
 
 
 @connect.get("/marketplace/quickbooks/disconnect")
+@rate_limited("quickbooks_disconnect_url", per_minute=10)
 def quickbooks_disconnected():  # type: ignore[no-untyped-def]
     """Intuit's Disconnect URL: where QuickBooks sends a person who disconnected Relance there.
 
-    Anyone can open this page, so it proves nothing by itself: a job checks with Intuit.
+    Anyone can open this page, so it proves nothing by itself: a job checks with Intuit, and only
+    for the company's own people signed in here. A stranger's visit costs no ledger call, and the
+    page is rate-limited per address.
     """
     realm = request.args.get("realmId", "")
+    if not current_user.is_authenticated or not realm.isalnum() or len(realm) > 64:
+        return render_template("disconnected.html", ledger="QuickBooks")
     connection = db.session.scalar(
         select(Connection).where(Connection.provider == "quickbooks", Connection.tenant_id == realm)
     )
-    if connection is not None and connection.active:
-        jobs.enqueue(confirm_disconnected_in_ledger, connection.id)
+    if (
+        connection is not None
+        and connection.active
+        and may_start(confirm_disconnected_in_ledger, current_user.user.id, connection.organisation_id)
+    ):
+        # One check at a time per connection, however often the page is opened.
+        start_job(
+            confirm_disconnected_in_ledger,
+            current_user.user.id,
+            connection.organisation_id,
+            connection.id,
+            job_id=f"confirm-disconnected-{connection.id}",
+        )
     return render_template("disconnected.html", ledger="QuickBooks")
 
 

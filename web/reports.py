@@ -22,6 +22,7 @@ from reminders.receivables.report import AgedReceivables, aged_receivables
 from reminders.reports.exports import PdfUnavailable, receivables_csv, receivables_html, receivables_pdf
 from runtime.db import db
 from web.auth import membership_or_404
+from web.headers import csp_nonce
 
 reports = Blueprint("reports", __name__)
 
@@ -78,7 +79,8 @@ def _locale() -> str:
 @reports.get("/organisations/<int:organisation_id>/aged-receivables")
 @login_required
 def page(organisation_id: int) -> Response:
-    return Response(receivables_html(_report(organisation_id), _locale()), mimetype="text/html")
+    page = receivables_html(_report(organisation_id), _locale(), style_nonce=csp_nonce())
+    return Response(page, mimetype="text/html")
 
 
 @reports.get("/organisations/<int:organisation_id>/aged-receivables.csv")

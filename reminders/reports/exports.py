@@ -140,8 +140,9 @@ def first_sync_counts(first_sync: FirstSync, locale: str) -> str:
     return ", ".join(parts)
 
 
-def receivables_html(report: AgedReceivables, locale: str = "en_GB") -> str:
-    """The printable page (also what the PDF is made from)."""
+def receivables_html(report: AgedReceivables, locale: str = "en_GB", style_nonce: str | None = None) -> str:
+    """The printable page (also what the PDF is made from); ``style_nonce`` lets a browser's
+    Content-Security-Policy allow its inline stylesheet."""
 
     money, day = formatters(report.base_currency, locale)
     return templates.get_template("aged_receivables.html").render(
@@ -153,6 +154,7 @@ def receivables_html(report: AgedReceivables, locale: str = "en_GB") -> str:
         long_date=format_date(report.as_of, "long", locale=locale),
         first_sync_counts=first_sync_counts(report.first_sync, locale) if report.first_sync else "",
         basis="due date" if report.basis.value == "due_date" else "invoice date",
+        style_nonce=style_nonce,
     )
 
 

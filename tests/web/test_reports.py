@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pypdf
 import pytest
 from werkzeug.http import parse_options_header
 
+from runtime.db import db
+from runtime.sign_ins import start_session
 from runtime.tenancy import Membership, Organisation, User
 from sync.models import Customer
 from tests.reminders.conftest import STAMP, invoice
@@ -35,8 +37,11 @@ def people(session):  # type: ignore[no-untyped-def]
 
 
 def sign_in(client, user_id: int) -> None:  # type: ignore[no-untyped-def]
+    """What a sign-in leaves: a session kept on the server, its token in the browser's cookie."""
+    token = start_session(db.session, user_id, timedelta(days=1))
+    db.session.commit()
     with client.session_transaction() as flask_session:  # what Flask-Login keeps after a sign-in
-        flask_session["_user_id"] = str(user_id)
+        flask_session["_user_id"] = token
         flask_session["_fresh"] = True
 
 

@@ -1,0 +1,136 @@
+"""Roles that bind: every route of the app, walked from its URL map, answers each kind of person
+(nobody signed in, a stranger, and the organisation's owner, accountant and member) as the one
+matrix in web/roles.py says."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
+from integration.oauth import TokenSet
+from runtime import clock, jobs
+from runtime.tenancy import Membership, Role, User
+from tests.web.test_reports import sign_in
+from web.roles import JOBS, ROUTES
+
+PERSONS = ("nobody", "stranger", Role.OWNER, Role.ACCOUNTANT, Role.MEMBER)
+
+
+@pytest.fixture
+def harbour(session, redis_client):  # type: ignore[no-untyped-def]
+    """An organisation connected to Xero, its owner, accountant and member, and a stranger."""
+    people: dict[object, int] = {}
+    for person in PERSONS[1:]:
+        name = person.value if isinstance(person, Role) else person
+        user = User(email=f"{name}@harbour.example", name=name)
+        session.add(user)
+        session.flush()
+        people[person] = user.id
+    tokens = TokenSet(
+        access_token="access",
+        refresh_token="refresh",
+        access_expires_at=clock.now() + timedelta(hours=1),
+        scopes=(),
+    )
+    owner = session.get(User, people[Role.OWNER])
+    connection = record_consent(session, Provider.XERO, tokens, [Tenant("t-1", "Harbour Cafe Ltd")], owner)[0]
+    for role in (Role.ACCOUNTANT, Role.MEMBER):
+        session.add(
+            Membership(user_id=people[role], organisation_id=connection.organisation_id, role=role.value)
+        )
+    session.commit()
+    return connection.organisation_id, connection.id, people
+
+
+def url_of(rule, organisation_id: int) -> str:  # type: ignore[no-untyped-def]
+    values = {"organisation_id": organisation_id, "provider": "xero", "filename": "relance.css"}
+    return rule.build({name: values[name] for name in rule.arguments})[1]
+
+
+def answer(app, rule, person, organisation_id: int, people: dict):  # type: ignore[no-untyped-def]
+    """What ``person`` gets from ``rule``, in a browser of their own (signing out ends its session)."""
+    browser = app.test_client()
+    if person != "nobody":
+        sign_in(browser, people[person])
+    method = "GET" if "GET" in rule.methods else "POST"
+    return browser.open(url_of(rule, organisation_id), method=method)
+
+
+def sent_to_sign_in(response) -> bool:  # type: ignore[no-untyped-def]
+    return response.status_code == 302 and "/signin" in response.headers["Location"]
+
+
+def test_every_route_has_an_entry_in_the_role_matrix(app) -> None:  # type: ignore[no-untyped-def]
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+
+    assert endpoints - ROUTES.keys() == set(), "routes nobody said who may use"
+    assert ROUTES.keys() - endpoints == set(), "entries for routes that no longer exist"
+
+
+def test_every_job_in_the_matrix_is_a_job_that_exists() -> None:
+    for dotted in JOBS:
+        module, _, name = dotted.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name)), dotted
+
+
+@pytest.mark.parametrize("person", PERSONS, ids=str)
+def test_every_route_answers_each_person_as_the_matrix_says(app, harbour, person) -> None:  # type: ignore[no-untyped-def]
+    app.config["WTF_CSRF_ENABLED"] = False  # the role is what is tested here; CSRF has its own tests
+    organisation_id, _, people = harbour
+    wrong = []
+    for rule in app.url_map.iter_rules():
+        access = ROUTES[rule.endpoint]
+        got = answer(app, rule, person, organisation_id, people)
+        if person == "nobody":
+            expected_ok = sent_to_sign_in(got) if access.signed_in else not sent_to_sign_in(got)
+        elif access.organisation_scoped and person == "stranger":
+            expected_ok = got.status_code == 404
+        elif access.organisation_scoped:
+            allowed = person in access.roles
+            expected_ok = (
+                (got.status_code not in (403, 404) and not sent_to_sign_in(got))
+                if allowed
+                else (got.status_code == 403)
+            )
+        else:
+            expected_ok = got.status_code != 403 and not (
+                rule.endpoint == "dashboard.home" and sent_to_sign_in(got)
+            )
+        if not expected_ok:
+            wrong.append(f"{rule.rule} {rule.endpoint}: {got.status_code} {got.headers.get('Location', '')}")
+    assert wrong == []
+
+
+def test_a_member_cannot_disconnect_the_ledger(app, harbour, session) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, connection_id, people = harbour
+    member = app.test_client()
+    sign_in(member, people[Role.MEMBER])
+    page = member.get("/").text
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+
+    refused = member.post(f"/organisations/{organisation_id}/disconnect", data={"csrf_token": token})
+
+    assert refused.status_code == 403
+    session.expire_all()
+    assert session.get(Connection, connection_id).status == ConnectionStatus.ACTIVE.value
+    assert jobs.queue("default").count == 0, "the ledger is not told anything"
+
+
+def test_an_accountant_can_disconnect_the_ledger(app, harbour, session) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, _, people = harbour
+    accountant = app.test_client()
+    sign_in(accountant, people[Role.ACCOUNTANT])
+    page = accountant.get("/").text
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+
+    done = accountant.post(f"/organisations/{organisation_id}/disconnect", data={"csrf_token": token})
+
+    assert done.status_code == 302
+    assert session.scalars(select(Connection)).one().status == ConnectionStatus.DISCONNECTED.value
+    assert [job.func_name for job in jobs.queue("default").jobs] == [
+        "integration.grants.tell_ledger_disconnected"
+    ]

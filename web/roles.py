@@ -1,0 +1,153 @@
+"""Who may do what: one matrix of every route and every job a person can start, enforced in one place.
+
+Each route's endpoint names its access: open to anyone (the ledgers' entry points, webhooks that
+the ledgers sign, health), to anyone signed in (their own home), or to the people of the
+organisation in the URL (``organisation_id``) with one of the roles listed. ``enforce`` reads the
+matrix before every request; an endpoint missing from it is refused, so a new route is closed
+until someone writes who may use it (and tests/web/test_roles.py fails until then).
+
+Jobs a person's request starts are listed the same way and started through ``start_job``, which
+checks the person's role in the organisation the job is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, abort, g, request
+from flask_login import current_user
+from rq.job import Job
+from sqlalchemy import select
+
+from runtime import jobs
+from runtime.db import db
+from runtime.logs import get_logger
+from runtime.tenancy import Membership, Role
+
+log = get_logger(__name__)
+
+# The largest id a database integer column holds: a larger one names no organisation.
+LARGEST_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may open a route: ``signed_in`` people, and of those only ``roles`` in the URL's organisation."""
+
+    signed_in: bool
+    roles: frozenset[Role] = frozenset()
+
+    @property
+    def organisation_scoped(self) -> bool:
+        return bool(self.roles)
+
+
+def people_of_the_organisation(*roles: Role) -> Access:
+    """Signed in, a member of the organisation in the URL, in one of ``roles``."""
+    return Access(signed_in=True, roles=frozenset(roles))
+
+
+ANYONE = Access(signed_in=False)
+SIGNED_IN = Access(signed_in=True)
+EVERY_ROLE = (Role.OWNER, Role.ACCOUNTANT, Role.MEMBER)
+# Owners and accountants run the organisation's credit control; members (credit controllers,
+# colleagues) read it and chase, but change neither its settings nor its ledger connection.
+RUNS_THE_BOOKS = (Role.OWNER, Role.ACCOUNTANT)
+
+ROUTES: dict[str, Access] = {
+    "static": ANYONE,
+    "health.healthz": ANYONE,
+    "auth.signin": ANYONE,
+    "auth.signout": SIGNED_IN,
+    "auth.signout_everywhere": SIGNED_IN,
+    # The consent at the ledger is what signs a person in, so these start it for anyone.
+    "connect.start": ANYONE,
+    "connect.signin": ANYONE,
+    "connect.callback": ANYONE,
+    "connect.quickbooks_launch": ANYONE,
+    "connect.xero_signup": ANYONE,
+    # Intuit sends people here; it starts a job only for the company's people (JOBS).
+    "connect.quickbooks_disconnected": ANYONE,
+    "connect.confirm_disconnect": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "connect.disconnect_organisation": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "dashboard.home": SIGNED_IN,
+    "reports.page": people_of_the_organisation(*EVERY_ROLE),
+    "reports.csv_file": people_of_the_organisation(*EVERY_ROLE),
+    "reports.pdf_file": people_of_the_organisation(*EVERY_ROLE),
+    "collection_settings.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
+    # The ledgers sign their deliveries; the signature is checked instead of a person.
+    "webhooks.xero": ANYONE,
+    "webhooks.quickbooks": ANYONE,
+}
+
+# Jobs that a person's request starts, by the job function's dotted name, and the roles in the
+# job's organisation that may start them.
+JOBS: dict[str, frozenset[Role]] = {
+    # Disconnecting in Relance tells the ledger.
+    "integration.grants.tell_ledger_disconnected": frozenset(RUNS_THE_BOOKS),
+    # Intuit's Disconnect URL: check with Intuit that the company really disconnected us.
+    "integration.grants.confirm_disconnected_in_ledger": frozenset(RUNS_THE_BOOKS),
+}
+# Not here: the first sync after a consent (connect.callback). The consent at the ledger starts
+# it, whoever gave it, since giving it proved access to the ledger itself.
+
+
+def role_in(user_id: int, organisation_id: int) -> Role | None:
+    """The person's role in the organisation, None if they are not one of its people."""
+    if not 0 < organisation_id <= LARGEST_ID:
+        return None
+    role = db.session.scalar(
+        select(Membership.role).where(
+            Membership.organisation_id == organisation_id, Membership.user_id == user_id
+        )
+    )
+    return Role(role) if role is not None else None
+
+
+def may_start(job: Callable[..., Any], user_id: int, organisation_id: int) -> bool:
+    """Whether the person may start ``job`` for the organisation, by the JOBS matrix."""
+    allowed = JOBS.get(f"{job.__module__}.{job.__qualname__}", frozenset())
+    return role_in(user_id, organisation_id) in allowed
+
+
+def start_job(
+    job: Callable[..., Any], user_id: int, organisation_id: int, *args: Any, **options: Any
+) -> Job | None:
+    """Enqueue ``job(*args)`` for the person, as the matrix allows; 403 if it does not.
+
+    With ``job_id`` in ``options`` a job already waiting is not queued twice (None then).
+    """
+    if not may_start(job, user_id, organisation_id):
+        abort(403, description="Your role in this organisation does not allow this.")
+    if "job_id" in options:
+        return jobs.enqueue_once(job, *args, **options)
+    return jobs.enqueue(job, *args, **options)
+
+
+def enforce(app: Flask) -> None:
+    """Check every request against ROUTES before its view runs."""
+    from web.auth import login_manager
+
+    @app.before_request
+    def check_access():  # type: ignore[no-untyped-def]
+        if request.endpoint is None:
+            return None  # no such route: routing answers 404 or 405
+        access = ROUTES.get(request.endpoint)
+        if access is None:
+            log.error("roles.unlisted_route", endpoint=request.endpoint)
+            abort(403)
+        if not access.signed_in:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if access.organisation_scoped:
+            organisation_id = (request.view_args or {}).get("organisation_id")
+            role = role_in(current_user.user.id, organisation_id) if organisation_id else None
+            if role is None:
+                abort(404)  # as for a page that does not exist: an organisation is reached through its people
+            if role not in access.roles:
+                abort(403, description="Your role in this organisation does not allow this.")
+            g.role = role
+        return None
