@@ -14,6 +14,7 @@ from runtime.db import db
 from runtime.tenancy import Membership, Organisation
 from sync.status import SyncStatus, sync_statuses
 from web import settings
+from web.roles import may_open
 
 dashboard = Blueprint("dashboard", __name__)
 
@@ -22,7 +23,7 @@ dashboard = Blueprint("dashboard", __name__)
 @login_required
 def home():  # type: ignore[no-untyped-def]
     rows = db.session.execute(
-        select(Organisation, Connection)
+        select(Organisation, Connection, Membership.role)
         .join(Membership, Membership.organisation_id == Organisation.id)
         .outerjoin(Connection, Connection.organisation_id == Organisation.id)
         .where(Membership.user_id == current_user.user.id)
@@ -30,7 +31,7 @@ def home():  # type: ignore[no-untyped-def]
     ).all()
     statuses = {
         status.organisation_id: status
-        for status in sync_statuses(db.session, [organisation.id for organisation, _ in rows])
+        for status in sync_statuses(db.session, [organisation.id for organisation, _, _ in rows])
     }
     return render_template(
         "dashboard.html",
@@ -38,6 +39,7 @@ def home():  # type: ignore[no-untyped-def]
         statuses=statuses,
         providers=configured_providers(settings()),
         since=since,
+        may_open=may_open,
         first_sync_counts=lambda first_sync: first_sync_counts(first_sync, "en_GB"),
     )
 

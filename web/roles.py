@@ -94,6 +94,15 @@ JOBS: dict[str, frozenset[Role]] = {
 # it, whoever gave it, since giving it proved access to the ledger itself.
 
 
+def may_open(endpoint: str, role: str | None) -> bool:
+    """Whether a person of ``role`` in an organisation may open ``endpoint`` there: what pages use
+    to show only the links and buttons that will work."""
+    access = ROUTES.get(endpoint)
+    if access is None or role is None:
+        return False
+    return not access.organisation_scoped or Role(role) in access.roles
+
+
 def role_in(user_id: int, organisation_id: int) -> Role | None:
     """The person's role in the organisation, None if they are not one of its people."""
     if not 0 < organisation_id <= LARGEST_ID:

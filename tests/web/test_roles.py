@@ -13,7 +13,7 @@ from sqlalchemy import select
 from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
 from integration.oauth import TokenSet
 from runtime import clock, jobs
-from runtime.tenancy import Membership, Role, User
+from runtime.tenancy import Membership, Organisation, Role, User
 from tests.web.test_reports import sign_in
 from web.roles import JOBS, ROUTES
 
@@ -124,13 +124,45 @@ def test_an_accountant_can_disconnect_the_ledger(app, harbour, session) -> None:
     organisation_id, _, people = harbour
     accountant = app.test_client()
     sign_in(accountant, people[Role.ACCOUNTANT])
-    page = accountant.get("/").text
+    page = accountant.get(f"/organisations/{organisation_id}/disconnect").text  # the confirmation page
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
 
-    done = accountant.post(f"/organisations/{organisation_id}/disconnect", data={"csrf_token": token})
+    done = accountant.post(
+        f"/organisations/{organisation_id}/disconnect", data={"csrf_token": token, "confirm": "yes"}
+    )
 
     assert done.status_code == 302
     assert session.scalars(select(Connection)).one().status == ConnectionStatus.DISCONNECTED.value
     assert [job.func_name for job in jobs.queue("default").jobs] == [
         "integration.grants.tell_ledger_disconnected"
     ]
+
+
+def test_the_home_page_shows_a_member_no_settings_and_no_disconnect(client, session) -> None:  # type: ignore[no-untyped-def]
+    organisation = Organisation(name="Harbour Cafe Ltd")
+    session.add(organisation)
+    session.flush()
+    session.add(
+        Connection(organisation_id=organisation.id, provider="xero", tenant_id="t-1", tenant_name="Harbour")
+    )
+    people = {}
+    for role in (Role.OWNER, Role.MEMBER):
+        user = User(email=f"{role.value}@harbour.example")
+        session.add(user)
+        session.flush()
+        session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=role.value))
+        people[role] = user.id
+    session.commit()
+
+    sign_in(client, people[Role.MEMBER])
+    member_sees = client.get("/").text
+    sign_in(client, people[Role.OWNER])
+    owner_sees = client.get("/").text
+
+    assert "Aged receivables" in member_sees
+    assert (
+        ">Settings<" not in member_sees
+        and ">Disconnect<" not in member_sees
+        and "Reconnect" not in member_sees
+    )
+    assert ">Settings<" in owner_sees and ">Disconnect<" in owner_sees
