@@ -24,8 +24,12 @@ def owner(session, client) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def failing_app(app):  # type: ignore[no-untyped-def]
-    """The app with one page that fails as a bug would, and failures answered as in production."""
+def failing_app(app, monkeypatch):  # type: ignore[no-untyped-def]
+    """The app with one page that fails as a bug would, open to anyone in the role matrix, and
+    failures answered as in production."""
+    from web import roles
+
+    monkeypatch.setitem(roles.ROUTES, "broken_page", roles.ANYONE)
 
     def broken_page():  # type: ignore[no-untyped-def]
         raise RuntimeError("ledger token abc123 rejected")  # what a page must never show
