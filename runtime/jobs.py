@@ -234,6 +234,16 @@ class RelanceWorker(Worker):
             structlog.contextvars.clear_contextvars()
 
 
+def _let_go(worker: RelanceWorker) -> None:
+    """What RQ's teardown does after the Redis call that failed: without it, the listener thread
+    of every worker given up on lives on (one more per outage), retrying its subscription."""
+    if worker.pubsub_thread is not None:
+        worker.pubsub_thread.stop()
+    if worker.pubsub is not None:
+        with suppress(redis.RedisError, OSError):
+            worker.pubsub.close()
+
+
 def run_worker(
     connection: redis.Redis,
     queues: Sequence[str],
@@ -263,6 +273,8 @@ def run_worker(
             backoff = 1.0
         except redis.RedisError as error:
             log.error("worker.redis_error", error=str(error), retry_in=backoff)
+            if worker is not None:
+                _let_go(worker)
         if burst or (worker is not None and worker.stop_signalled):
             return
         log.warning("worker.restarting", retry_in=backoff)

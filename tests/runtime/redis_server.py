@@ -40,7 +40,7 @@ class PrivateRedis:
             "--unixsocket", str(self.socket),
             "--dir", str(self.folder),
             "--dbfilename", "dump.rdb",
-            "--save", "3600 1",  # a save point, so that a clean shutdown saves
+            "--save", "3600", "1",  # a save point, so that a clean shutdown saves
             "--logfile", str(self.folder / "redis.log"),
         ]  # fmt: skip
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
