@@ -25,6 +25,7 @@ from rq.cron import CronScheduler
 from rq.exceptions import NoSuchJobError, StopRequested
 from rq.executions import Execution
 from rq.job import Job, JobStatus
+from rq.utils import now as rq_now
 
 from runtime import clock
 from runtime.db import db
@@ -43,6 +44,8 @@ HEARTBEAT_SECONDS = 5
 MAINTENANCE_SECONDS = 5
 ALIVE_SECONDS = 15
 SILENT_SECONDS = 2 * HEARTBEAT_SECONDS
+# RQ's cleaning of its registries (and its log lines about it) need not run that often.
+REGISTRY_CLEANING_SECONDS = 60
 # While Redis is away: the longest pause between two attempts to reach it.
 MAX_BACKOFF_SECONDS = 10.0
 
@@ -126,6 +129,7 @@ class RelanceWorker(Worker):
 
     app: AppLike | None = None
     stop_signalled = False
+    bursting = False
     # RQ waits up to 60 s between attempts to reach Redis; a shorter wait resumes work sooner.
     max_connection_wait_time = MAX_BACKOFF_SECONDS
 
@@ -135,12 +139,17 @@ class RelanceWorker(Worker):
         super().__init__(*args, **kwargs)
         # Executions whose worker was found silent, and since when (this process's monotonic clock).
         self._silent_since: dict[str, float] = {}
+        self._registries_cleaned_at: float | None = None
 
     @property
     def dequeue_timeout(self) -> int:
         # RQ would block up to 405 s waiting for a job, and it runs its maintenance (restarting the
         # scheduler that enqueues retries, cleaning registries) and ours only between two waits.
         return MAINTENANCE_SECONDS
+
+    def work(self, burst: bool = False, *args: Any, **kwargs: Any) -> bool:
+        self.bursting = burst
+        return super().work(burst, *args, **kwargs)
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         self.stop_signalled = True
@@ -163,7 +172,19 @@ class RelanceWorker(Worker):
             log.warning("worker.heartbeat_failed", job_id=job.id, error=str(error))
 
     def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()
+        """Every MAINTENANCE_SECONDS: start RQ's scheduler of retries and delayed jobs again if it
+        died (RQ does that only every 10 minutes) and requeue the jobs of silent workers; RQ's
+        registry cleaning once a minute."""
+        cleaned = self._registries_cleaned_at
+        if cleaned is None or time.monotonic() - cleaned >= REGISTRY_CLEANING_SECONDS:
+            super().run_maintenance_tasks()  # cleans, and starts the scheduler again if it died
+            self._registries_cleaned_at = time.monotonic()
+        else:
+            scheduler = self.scheduler
+            dead = scheduler is not None and (scheduler._process is None or not scheduler._process.is_alive())
+            if dead and not self.bursting:
+                scheduler.acquire_locks(auto_start=True)
+            self.last_cleaned_at = rq_now()
         self.requeue_abandoned()
 
     def requeue_abandoned(self) -> int:

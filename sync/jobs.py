@@ -220,8 +220,10 @@ def _settle_events(connection: Connection, up_to: int | None, fetched: set[str])
     ``fetched``. An event that came in during the fetch may be about a record the fetch had
     already read past; it stays pending for the sync its arrival queued.
 
-    Ids rather than times: the database hands them out in the order events are stored, so no
-    clock of the web process is compared with one of the worker's (or a moved test clock)."""
+    Ids rather than times, so that no clock of a web process is compared with a worker's (or
+    with a clock a test or the demo moved): the database hands ids out as events are stored, so
+    an id no greater than the newest one seen before the fetch began was handed out, and its
+    event received, before then, even if its transaction committed later."""
     settled = [kind for kind, entities in ENTITIES_FOR.items() if set(entities) <= fetched]
     if up_to is None or not settled:
         return 0
