@@ -76,10 +76,11 @@ def sync_tenant(connection_id: int, full: bool = False) -> dict[str, int]:
         return {}
     try:
         with _exclusive(connection_id, sync_tenant, connection_id, full) as lock:
+            seen_up_to = _newest_event(connection)  # before the fetch begins: see _settle_events
             report = _run(
                 connection, list(ENTITIES), full, lock, facts=facts_are_stale(connection.organisation)
             )
-            _settle_events(connection, up_to=None)
+            _settle_events(connection, seen_up_to, fetched=set(report.records))
     except ConnectionBusy:
         log.info("sync.busy", connection=connection_id)
         return {}
@@ -134,9 +135,9 @@ def _sync_pending(connection: Connection, lock: Lock) -> int:
         select(InboxEvent.resource_id).where(*pending, InboxEvent.resource_type == "invoice").distinct()
     ).all()
     before = _money_on(connection.organisation_id, invoice_ids)
-    _run(connection, [entity for entity in ENTITIES if entity in wanted], False, lock)
-    _pull_money_if_moved(connection, invoice_ids, before, wanted, lock)
-    return _settle_events(connection, up_to=last_event)
+    report = _run(connection, [entity for entity in ENTITIES if entity in wanted], False, lock)
+    fetched = set(report.records) | _pull_money_if_moved(connection, invoice_ids, before, wanted, lock)
+    return _settle_events(connection, last_event, fetched=fetched)
 
 
 def _money_on(organisation_id: int, invoice_ids: list[str]) -> dict[str, tuple[Decimal, Decimal]]:
@@ -160,19 +161,20 @@ def _pull_money_if_moved(
     before: dict[str, tuple[Decimal, Decimal]],
     already: set[str],
     lock: Lock,
-) -> None:
+) -> set[str]:
     """Fetch payments (and credit notes) only if an invoice's paid or credited amount moved:
-    most invoice events are new or edited invoices, and these calls would find nothing."""
+    most invoice events are new or edited invoices, and these calls would find nothing.
+    Returns what it fetched."""
     if not invoice_ids:
-        return
+        return set()
     zero = (Decimal(0), Decimal(0))
     after = _money_on(connection.organisation_id, invoice_ids)
     moved = [ledger_id for ledger_id, money in after.items() if money != before.get(ledger_id, zero)]
     if not moved:
-        return
+        return set()
     credited = any(after[i][1] != before.get(i, zero)[1] for i in moved)
     extra = ["payments"] + (["credit_notes"] if credited else [])
-    _run(connection, [entity for entity in extra if entity not in already], False, lock)
+    return set(_run(connection, [entity for entity in extra if entity not in already], False, lock).records)
 
 
 def _run(
@@ -203,18 +205,39 @@ def _run(
     return SyncReport(connection.id)
 
 
-def _settle_events(connection: Connection, up_to: int | None) -> int:
-    """Pending events up to ``up_to`` (all, if None) are reflected in the mirror now."""
+def _newest_event(connection: Connection) -> int | None:
+    """The id of the newest event stored for this tenant so far."""
+    return db.session().scalar(
+        select(func.max(InboxEvent.id)).where(
+            InboxEvent.provider == connection.provider, InboxEvent.tenant_id == connection.tenant_id
+        )
+    )
+
+
+def _settle_events(connection: Connection, up_to: int | None, fetched: set[str]) -> int:
+    """Mark processed the pending events that a fetch which began after them has answered: those
+    up to event ``up_to`` (read before the fetch began) of the kinds whose entities were all
+    ``fetched``. An event that came in during the fetch may be about a record the fetch had
+    already read past; it stays pending for the sync its arrival queued.
+
+    Ids rather than times, so that no clock of a web process is compared with a worker's (or
+    with a clock a test or the demo moved): the database hands ids out as events are stored, so
+    an id no greater than the newest one seen before the fetch began was handed out, and its
+    event received, before then, even if its transaction committed later."""
+    settled = [kind for kind, entities in ENTITIES_FOR.items() if set(entities) <= fetched]
+    if up_to is None or not settled:
+        return 0
     session = db.session()
-    condition = [
-        InboxEvent.provider == connection.provider,
-        InboxEvent.tenant_id == connection.tenant_id,
-        InboxEvent.status == "pending",
-    ]
-    if up_to is not None:
-        condition.append(InboxEvent.id <= up_to)
     result = session.execute(
-        update(InboxEvent).where(*condition).values(status="processed", processed_at=clock.now())
+        update(InboxEvent)
+        .where(
+            InboxEvent.provider == connection.provider,
+            InboxEvent.tenant_id == connection.tenant_id,
+            InboxEvent.status == "pending",
+            InboxEvent.id <= up_to,
+            InboxEvent.resource_type.in_(settled),
+        )
+        .values(status="processed", processed_at=clock.now())
     )
     session.commit()
     return result.rowcount

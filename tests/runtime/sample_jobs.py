@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from flask import current_app
 from sqlalchemy import select
@@ -32,3 +33,9 @@ def fail_with(message: str) -> None:
 def die_abruptly() -> None:
     """The work horse is killed mid-job, as the OOM killer would."""
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def create_organisation_slowly(name: str, seconds: float) -> int:
+    """A job that is still running when the test kills its worker."""
+    time.sleep(seconds)
+    return create_organisation(name)
