@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.external_url.startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=1024 * 1024,  # forms; the webhook intake allows more (webhooks.intake)
     )
     db.bind(settings.sqlalchemy_url)
     redis_client = relance_redis.connect(settings)
