@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     # mid-way (SIGKILL, a lost machine) keeps the next one waiting.
     sync_lock_seconds: int = 60
     worker_queues: str = "sync,default,low"
+    # The web process (web/gunicorn_conf.py): worker processes (Heroku sets WEB_CONCURRENCY for
+    # the dyno's memory; unset, 2 x cores + 1, at most 8) and threads in each.
+    web_concurrency: int | None = Field(default=None, ge=1, le=64)
+    web_threads: int = Field(default=8, ge=1, le=64)
 
     @field_validator("redis_url")
     @classmethod
