@@ -17,6 +17,7 @@ from runtime import jobs, logs
 from runtime import redis as relance_redis
 from runtime.db import db
 from runtime.settings import Settings, get_settings
+from web import request_limits
 
 log = logs.get_logger(__name__)
 csrf = CSRFProtect()
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["redis"] = redis_client
     jobs.use_connection(redis_client)
     csrf.init_app(app)
+    request_limits.install(app)  # before any route: every <int:…> becomes a bounded database id
 
     from web.auth import auth, login_manager
     from web.collection_settings import collection_settings
