@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     remember_me_days: int = Field(default=14, ge=1, le=365)
     # How long a form may stay open before submitting it needs a reload (its CSRF token expires).
     csrf_token_hours: int = Field(default=8, ge=1, le=168)
+    # The web process (web/gunicorn_conf.py): worker processes (Heroku sets WEB_CONCURRENCY for
+    # the dyno's memory; unset, 2 x cores + 1, at most 8) and threads in each.
+    web_concurrency: int | None = Field(default=None, ge=1, le=64)
+    web_threads: int = Field(default=8, ge=1, le=64)
 
     @field_validator("redis_url")
     @classmethod

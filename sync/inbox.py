@@ -64,18 +64,22 @@ def store_events(session: Session, events: list[IncomingEvent]) -> int:
         for event in _unique(events)
     ]
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = InboxEvent.__table__
     statement = (
-        insert(InboxEvent)
-        .values(rows)
+        insert(table)
         .on_conflict_do_nothing(index_elements=["provider", "dedupe_key"])
-        .returning(InboxEvent.id)  # the new rows; rowcount is not reliable here on every driver
+        .returning(table.c.id)  # the new rows; rowcount is not reliable here on every driver
     )
-    return len(session.execute(statement).all())
+    # The rows as parameters, not as VALUES: SQLAlchemy compiles the statement once and sends
+    # batches that each driver can take ("insertmanyvalues"); one VALUES of 10,000 rows would pass
+    # SQLite's 32,766 bound parameters and take seconds to compile.
+    return len(session.execute(statement, rows).all())
 
 
 def store_malformed(session: Session, provider: str, body: bytes, problem: str) -> None:
     """Keep a correctly signed delivery we could not read, so nothing is lost and someone can look."""
-    text = body.decode("utf-8", errors="replace")
+    # PostgreSQL's JSONB refuses NUL; invalid UTF-8 (lone surrogates among it) becomes U+FFFD.
+    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     key = hashlib.sha256(body).hexdigest()
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
@@ -87,7 +91,7 @@ def store_malformed(session: Session, provider: str, body: bytes, problem: str) 
             resource_id="",
             operation="",
             received_at=clock.now(),
-            payload={"body": text[:100_000], "problem": problem},
+            payload={"body": text[:100_000], "problem": problem[:500]},
             dedupe_key=key,
             status="malformed",
         )

@@ -18,6 +18,7 @@ from runtime import jobs, logs
 from runtime import redis as relance_redis
 from runtime.db import db
 from runtime.settings import Settings, get_settings
+from web import request_limits
 
 log = logs.get_logger(__name__)
 csrf = CSRFProtect()
@@ -43,13 +44,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_DURATION=timedelta(days=settings.remember_me_days),
         WTF_CSRF_TIME_LIMIT=settings.csrf_token_hours * 3600,
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=1024 * 1024,  # forms; the webhook intake allows more (webhooks.intake)
     )
     db.bind(settings.sqlalchemy_url)
     redis_client = relance_redis.connect(settings)
     app.extensions["redis"] = redis_client
     jobs.use_connection(redis_client)
     csrf.init_app(app)
+    request_limits.install(app)  # before any route: every <int:…> becomes a bounded database id
 
     from web.auth import auth, login_manager
     from web.collection_settings import collection_settings

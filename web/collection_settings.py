@@ -3,6 +3,7 @@ the weekly report comes. Owners and accountants change them; every change goes i
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -11,7 +12,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField, StringField
 from wtforms.fields import SelectChoice
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
 from integration.zones import is_zone
 from reminders.models import WEEKDAYS, CollectionSettings
@@ -23,17 +24,30 @@ from web.auth import membership_or_404
 
 collection_settings = Blueprint("collection_settings", __name__)
 RULES = ("min_history", "late_days_medium", "late_days_high", "worsening_days", "long_term_months")
+# Bounds that keep a saved value from breaking the pages that use it: an aging edge of 10**20
+# days is past any date, and a threshold of 1e999999 past what money arithmetic can quantise.
+LONGEST_EDGE_DAYS = 3650
+LARGEST_THRESHOLD = Decimal("1000000000000")  # a trillion, in the organisation's currency
 
 
 def parse_edges(text: str) -> list[int]:
     """ "30, 60, 90" -> [30, 60, 90]: whole days, increasing, the first at least 1, at most 8."""
-    try:
-        edges = [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
-    except ValueError:
-        raise ValueError("write whole numbers of days separated by commas, such as 30, 60, 90, 120") from None
+    parts = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+    # Plain ASCII digits only: int() also takes "1_000", Arabic-Indic digits and 5,000-digit strings.
+    if not all(part.isascii() and part.isdigit() and len(part) <= 6 for part in parts):
+        raise ValueError("write whole numbers of days separated by commas, such as 30, 60, 90, 120")
+    edges = [int(part) for part in parts]
     if not edges or len(edges) > 8 or edges[0] < 1 or edges != sorted(set(edges)):
         raise ValueError("give 1 to 8 increasing numbers of days, the first at least 1")
+    if edges[-1] > LONGEST_EDGE_DAYS:
+        raise ValueError(f"the last bucket may end at {LONGEST_EDGE_DAYS} days (ten years) at most")
     return edges
+
+
+def _finite_amount(_form: FlaskForm, field: DecimalField) -> None:
+    """NaN and infinities are decimals too; they must be refused before any comparison."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("give an amount, such as 5000")
 
 
 def zone_choices(current: str) -> list[SelectChoice]:
@@ -62,7 +76,9 @@ class SettingsForm(FlaskForm):
         + [SelectChoice(str(i), day) for i, day in enumerate(WEEKDAYS)],
     )
     large_account_threshold = DecimalField(
-        "Large accounts owe at least", places=2, validators=[Optional(), NumberRange(min=0)]
+        "Large accounts owe at least",
+        places=2,
+        validators=[Optional(), _finite_amount, NumberRange(min=0, max=LARGEST_THRESHOLD)],
     )
     min_history = IntegerField(
         "Paid invoices before a customer has a history", validators=[NumberRange(1, 100)]

@@ -4,7 +4,8 @@ The answer must come far inside Xero's 5 s and Intuit's 3 s, so nothing here cal
 An event is acknowledged (200) only after it is committed to the inbox; if the database is
 down the ledger gets a 503 and delivers again. A bad signature gets 401 (which is also how
 Xero's intent-to-receive check is passed), and a signed but unreadable body a 400 with the
-reason, kept in the inbox so that nothing is lost.
+reason, kept in the inbox so that nothing is lost. A body over WEBHOOK_MAX_BYTES gets 413 before
+it is read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 
 import redis
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from runtime.db import db
 from runtime.jobs import enqueue
@@ -27,6 +28,9 @@ intake = Blueprint("webhooks", __name__)
 log = get_logger(__name__)
 # One sync job queued per tenant at a time; more events join the run that is already waiting.
 DEBOUNCE_SECONDS = 60
+# Intuit sets no size limit (quickbooks-details.md §8.3) and aggregates up to 5 minutes of events;
+# 10,000 CloudEvents are about 4 MB. Past this the body is not read at all: 413.
+WEBHOOK_MAX_BYTES = 8 * 1024 * 1024
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -46,6 +50,8 @@ def quickbooks() -> Response:
 
 
 def receive(provider: str, key: str, header: str, read: Callable[[bytes], list[IncomingEvent]]) -> Response:
+    """Verify, store, enqueue, answer: 200 stored, 400 kept as malformed, 401, 413, or 503."""
+    request.max_content_length = WEBHOOK_MAX_BYTES  # get_data raises 413 past it
     body = request.get_data(cache=False)
     if not signature_matches(key, body, request.headers.get(header)):
         if provider == "xero" and is_xero_intent_probe(body):
@@ -60,19 +66,30 @@ def receive(provider: str, key: str, header: str, read: Callable[[bytes], list[I
     try:
         events = read(body)
     except UnreadablePayload as problem:
-        store_malformed(db.session, provider, body, str(problem))
+        return _keep_unreadable(provider, body, str(problem))
+    except Exception as error:
+        # A signed delivery is kept whatever is in it: a reader's oversight must not become a
+        # 5xx that the ledger retries for a day and that is never stored.
+        log.exception("webhook.reader_failed", provider=provider, bytes=len(body))
+        return _keep_unreadable(provider, body, f"Relance could not read it ({type(error).__name__})")
+    try:
+        stored = store_events(db.session, events)
         db.session.commit()
-        log.warning("webhook.unreadable", provider=provider, problem=str(problem), bytes=len(body))
-        return Response(
-            f"unreadable {provider} webhook payload: {problem}\n", status=400, mimetype="text/plain"
-        )
-    stored = store_events(db.session, events)
-    db.session.commit()
+    except DataError as error:  # a value the database refuses is the body's fault, not an outage
+        db.session.rollback()
+        return _keep_unreadable(provider, body, f"the database refused a value ({type(error.orig).__name__})")
     tenants = sorted({event.tenant_id for event in events})
     log.info("webhook.stored", provider=provider, events=len(events), new=stored, tenants=len(tenants))
     if stored:
         _queue_syncs(provider, tenants)
     return Response(status=200)
+
+
+def _keep_unreadable(provider: str, body: bytes, problem: str) -> Response:
+    store_malformed(db.session, provider, body, problem)
+    db.session.commit()
+    log.warning("webhook.unreadable", provider=provider, problem=problem, bytes=len(body))
+    return Response(f"unreadable {provider} webhook payload: {problem}\n", status=400, mimetype="text/plain")
 
 
 def _queue_syncs(provider: str, tenants: list[str]) -> None:

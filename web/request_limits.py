@@ -1,0 +1,43 @@
+"""What every request must be before a route sees it: ids a database column can hold, and no NUL.
+
+A route's ``<int:…>`` is always a database id, so the app's ``int`` converter is
+:class:`DatabaseId`: 1 to 2**31 - 1, the range of PostgreSQL's ``integer`` (SQLite takes up to
+2**63 - 1 and Python ints beyond it raise OverflowError), and anything else is a 404 before the
+database is asked. A NUL in the path, the query string or a form field's name is refused with
+400: PostgreSQL refuses it in text, and nothing a person types holds one. Form values are the
+forms' to check, so that the person sees which field is wrong (web/collection_settings.py).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, abort, request
+from werkzeug.routing import IntegerConverter, Map
+
+LARGEST_ID = 2**31 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """A database id in a URL: digits only, 1 to 2**31 - 1; anything else does not match (404)."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=LARGEST_ID)
+
+
+def install(app: Flask) -> None:
+    """Register the id converter (before any route is added) and the NUL check."""
+    app.url_map.converters["int"] = DatabaseId
+    app.url_map.converters["id"] = DatabaseId
+    app.before_request(_refuse_nul)
+
+
+def _refuse_nul() -> None:
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    # The webhook intake reads its raw body itself (and keeps what it cannot read): its body is
+    # never parsed as a form here.
+    if request.blueprint != "webhooks" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        values += request.form.keys()
+    if any("\x00" in value for value in values):
+        abort(400, description="a request may not hold a NUL character")
