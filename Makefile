@@ -32,10 +32,11 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-# uv.lock pins every package for deployment (Heroku's buildpack runs `uv sync --locked`);
-# after changing pyproject.toml's dependencies, run this: the tests fail while the lock is stale.
+# requirements.txt, what Heroku's Python buildpack installs: pinned from pyproject.toml, then Relance
+# itself (the Procfile runs its `relance` command). Run after changing pyproject's dependencies.
 lock: install
-	$(BIN)/uv lock
+	$(BIN)/uv pip compile pyproject.toml --quiet --output-file requirements.txt
+	printf '# Relance itself (the Procfile runs its relance command):\n.\n' >> requirements.txt
 
 format: install
 	$(BIN)/ruff format .

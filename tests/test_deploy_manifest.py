@@ -1,16 +1,17 @@
 """The Heroku manifest (app.json), the Procfile and the files the Python buildpack reads describe a
 deployment that builds and runs.
 
-What heroku/python reads (heroku/heroku-buildpack-python, README "Application Requirements" and
-lib/uv.sh): one package manager file at the root (requirements.txt, Pipfile.lock, poetry.lock or
-uv.lock; with several it uses the first it finds), and, for uv, a `.python-version` file, which is
-required. With uv.lock it runs `uv sync --locked --no-default-groups`: `--locked` fails the build
-when the lock does not match pyproject.toml, so the lock is checked here first, offline, the way
-uv compares them (the project's requirements recorded in the lock against pyproject's).
+What heroku/python reads (heroku/heroku-buildpack-python, README "Application Requirements"): one
+package manager file at the root (requirements.txt, Pipfile.lock, poetry.lock or uv.lock; with
+several it uses the first it finds) and `.python-version`. Relance ships requirements.txt, compiled
+from pyproject.toml by `make lock` (uv pip compile), with Relance itself as its last line so the
+Procfile's `relance` command exists: a plain list of names and versions, checked here offline
+against pyproject.toml and the installed packages' own requirements.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -35,7 +36,7 @@ from web.cli import cli
 
 ADDON_SETTINGS = {"heroku-postgresql": "DATABASE_URL", "heroku-redis": "REDIS_URL"}
 PACKAGE_MANAGER_FILES = ("requirements.txt", "Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock")
-STALE_LOCK = "uv.lock does not match pyproject.toml: run `make lock` and commit uv.lock"
+STALE = "requirements.txt does not match pyproject.toml: run `make lock` and commit requirements.txt"
 
 
 def procfile() -> dict[str, list[str]]:
@@ -99,67 +100,52 @@ def pyproject() -> dict:
     return tomllib.loads((REPO / "pyproject.toml").read_text())
 
 
-def lock() -> dict:
-    return tomllib.loads((REPO / "uv.lock").read_text())
+def pinned() -> dict[str, Version]:
+    """requirements.txt's pins, by canonical name."""
+    pins = {}
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and line != ".":
+            requirement = Requirement(line)
+            (spec,) = requirement.specifier
+            assert spec.operator == "==", f"{line}: requirements.txt pins exact versions. {STALE}"
+            pins[canonicalize_name(requirement.name)] = Version(spec.version)
+    return pins
 
 
-def requirement_key(name: str, extras, specifier: str, extra: str | None) -> tuple:  # type: ignore[no-untyped-def]
-    """One requirement as uv and pyproject both can say it: name, extras, versions, the extra it is in."""
-    return (canonicalize_name(name), frozenset(extras), SpecifierSet(specifier), extra)
-
-
-def test_the_buildpack_finds_one_lock_and_a_python_version() -> None:
+def test_the_buildpack_finds_one_requirements_file_and_a_python_version() -> None:
     found = [name for name in PACKAGE_MANAGER_FILES if (REPO / name).exists()]
     python_version = (REPO / ".python-version").read_text().strip()
 
-    assert found == ["uv.lock"]  # one package manager: with two, the buildpack silently takes the first
+    assert found == ["requirements.txt"]  # one package manager: with two, the buildpack takes the first
     # The major form ("3.11"), as the buildpack recommends: deploys get that line's security releases.
     assert re.fullmatch(r"3\.\d+", python_version), python_version
-    requires_python = pyproject()["project"]["requires-python"]
-    assert Version(python_version) in SpecifierSet(requires_python)
-    assert lock()["requires-python"] == requires_python, STALE_LOCK
+    assert Version(python_version) in SpecifierSet(pyproject()["project"]["requires-python"])
 
 
-def test_the_lock_records_exactly_what_pyproject_requires() -> None:
-    project = pyproject()["project"]
-    wanted = {
-        requirement_key(r.name, r.extras, str(r.specifier), None)
-        for r in map(Requirement, project["dependencies"])
-    }
-    for extra, requirements in project["optional-dependencies"].items():
-        wanted |= {
-            requirement_key(r.name, r.extras, str(r.specifier), extra) for r in map(Requirement, requirements)
-        }
-    (relance,) = [package for package in lock()["package"] if package["name"] == project["name"]]
+def test_requirements_pin_every_dependency_within_what_pyproject_allows_and_install_relance() -> None:
+    pins = pinned()
+    lines = (REPO / "requirements.txt").read_text().splitlines()
 
-    recorded = set()
-    for item in relance["metadata"]["requires-dist"]:
-        extra = re.fullmatch(r"extra == '([^']+)'", item.get("marker", ""))
-        recorded.add(
-            requirement_key(
-                item["name"], item.get("extras", ()), item.get("specifier", ""), extra and extra[1]
-            )
-        )
-
-    assert recorded == wanted, STALE_LOCK
-    assert relance["source"] == {"editable": "."}  # uv sync installs Relance itself: the Procfile's `relance`
+    for requirement in map(Requirement, pyproject()["project"]["dependencies"]):
+        version = pins.get(canonicalize_name(requirement.name))
+        assert version is not None, f"{requirement.name} is not in requirements.txt. {STALE}"
+        assert requirement.specifier.contains(version, prereleases=True), f"{requirement.name}: {STALE}"
+    assert "uv pip compile pyproject.toml" in lines[1]  # made from pyproject, not by hand
+    assert lines[-1] == "."  # Relance itself: the Procfile's `relance`
 
 
-def test_every_locked_version_is_one_pyproject_allows() -> None:
-    locked = {canonicalize_name(package["name"]): package for package in lock()["package"]}
-    project = pyproject()["project"]
-    requirements = [
-        *project["dependencies"],
-        *(r for group in project["optional-dependencies"].values() for r in group),
-    ]
-
-    for requirement in map(Requirement, requirements):
-        package = locked.get(canonicalize_name(requirement.name))
-        assert package is not None, f"{requirement.name} is not in uv.lock. {STALE_LOCK}"
-        assert requirement.specifier.contains(package["version"], prereleases=True), STALE_LOCK
-    for package in locked.values():  # and the lock is whole: whatever a package needs is locked too
-        for needed in package.get("dependencies", ()):
-            assert canonicalize_name(needed["name"]) in locked, f"{package['name']} needs {needed['name']}"
+def test_requirements_are_whole_every_pinned_package_needs_only_pinned_packages() -> None:
+    pins = pinned()
+    environment = {"extra": ""}
+    for name in pins:
+        try:
+            needs = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue  # not installed here (a package for another platform): nothing to read
+        for needed in map(Requirement, needs):
+            if needed.marker is None or needed.marker.evaluate(environment):
+                assert canonicalize_name(needed.name) in pins, f"{name} needs {needed.name}. {STALE}"
 
 
 def test_every_ledger_setting_names_the_settings_that_go_with_it() -> None:
