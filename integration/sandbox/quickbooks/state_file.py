@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
-import sqlite3
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..common.snapshot_file import SnapshotFile
 
 if TYPE_CHECKING:
     from .sandbox import QuickBooksSandbox
@@ -24,23 +24,8 @@ if TYPE_CHECKING:
 _COMPANY_PLUMBING = frozenset({"realm_id", "name", "clock", "lock", "listeners", "_pending", "strictness"})
 
 
-class StateFile:
+class StateFile(SnapshotFile):
     """One SQLite file holding one QuickBooks sandbox's snapshot."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path)
-        connection.execute("CREATE TABLE IF NOT EXISTS snapshot (part TEXT PRIMARY KEY, data BLOB NOT NULL)")
-        return connection
-
-    def exists(self) -> bool:
-        """True when the file holds a snapshot."""
-        if not self.path.exists():
-            return False
-        with self._connect() as connection:
-            return connection.execute("SELECT count(*) FROM snapshot").fetchone()[0] > 0
 
     def save(self, sandbox: QuickBooksSandbox) -> None:
         """Write the whole state (replacing the previous snapshot)."""
@@ -65,35 +50,27 @@ class StateFile:
                     "default_user_id": tokens.default_user_id,
                 }
             )
-        parts: dict[str, bytes] = {
-            "companies": pickle.dumps(companies),
-            "tokens": token_state,
-            "subscription": pickle.dumps(sandbox.webhooks.subscription),
-            "simulation": pickle.dumps(
-                {"reminded": sandbox.simulation.reminded, "acted": sandbox.simulation.acted}
-            ),
-            "replays": pickle.dumps(dict(sandbox.replays)),
-            "now": pickle.dumps(sandbox.clock.now()),
-            "seed": pickle.dumps(sandbox.seed),
-            "default_app": pickle.dumps(sandbox.app.client_id),
+        parts: dict[str, Any] = {
+            "companies": companies,
+            "tokens": token_state,  # pickled under the lock above, read back with pickle.loads
+            "subscription": sandbox.webhooks.subscription,
+            "simulation": {"reminded": sandbox.simulation.reminded, "acted": sandbox.simulation.acted},
+            "replays": dict(sandbox.replays),
+            "now": sandbox.clock.now(),
+            "seed": sandbox.seed,
+            "default_app": sandbox.app.client_id,
         }
-        with self._connect() as connection:
-            connection.execute("DELETE FROM snapshot")
-            connection.executemany("INSERT INTO snapshot (part, data) VALUES (?, ?)", list(parts.items()))
+        self.write_parts(parts)
 
     def load_into(self, sandbox: QuickBooksSandbox) -> None:
         """Replace a freshly built (unpopulated) sandbox's state with the snapshot."""
-        with self._connect() as connection:
-            parts: dict[str, Any] = {
-                name: pickle.loads(data)  # noqa: S301 - the sandbox's own local file
-                for name, data in connection.execute("SELECT part, data FROM snapshot")
-            }
+        parts = self.read_parts()
         sandbox.companies.clear()
         for realm_id, saved in parts["companies"].items():
             company = sandbox.add_company(saved["name"], realm_id)
             for name, value in pickle.loads(saved["books"]).items():  # noqa: S301 - as above
                 setattr(company, name, value)
-        state = parts["tokens"]
+        state = pickle.loads(parts["tokens"])  # noqa: S301 - the sandbox's own local file
         tokens = sandbox.tokens
         with tokens._lock:
             tokens.apps = state["apps"]

@@ -8,10 +8,9 @@ from elsewhere.
 
 from __future__ import annotations
 
-import pickle
-import sqlite3
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..common.snapshot_file import SnapshotFile
 
 if TYPE_CHECKING:
     from .sandbox import XeroSandbox
@@ -19,23 +18,8 @@ if TYPE_CHECKING:
 _BOOK_PARTS = ("contacts", "groups", "invoices", "payments", "credits", "allocations", "_numbers")
 
 
-class StateFile:
+class StateFile(SnapshotFile):
     """One SQLite file holding one sandbox's snapshot."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path)
-        connection.execute("CREATE TABLE IF NOT EXISTS snapshot (part TEXT PRIMARY KEY, data BLOB NOT NULL)")
-        return connection
-
-    def exists(self) -> bool:
-        """True when the file holds a snapshot."""
-        if not self.path.exists():
-            return False
-        with self._connect() as connection:
-            return connection.execute("SELECT count(*) FROM snapshot").fetchone()[0] > 0
 
     def save(self, sandbox: XeroSandbox) -> None:
         """Write the whole state (replacing the previous snapshot)."""
@@ -57,20 +41,11 @@ class StateFile:
             "default_app": sandbox.app.client_id,
             "default_user": sandbox.user.user_id,
         }
-        with self._connect() as connection:
-            connection.execute("DELETE FROM snapshot")
-            connection.executemany(
-                "INSERT INTO snapshot (part, data) VALUES (?, ?)",
-                [(name, pickle.dumps(value)) for name, value in parts.items()],
-            )
+        self.write_parts(parts)
 
     def load_into(self, sandbox: XeroSandbox) -> None:
         """Replace a freshly built sandbox's state with the snapshot."""
-        with self._connect() as connection:
-            parts = {
-                name: pickle.loads(data)  # noqa: S301 - the sandbox's own local file
-                for name, data in connection.execute("SELECT part, data FROM snapshot")
-            }
+        parts = self.read_parts()
         sandbox.organisations.clear()
         for tenant_id, saved in parts["organisations"].items():
             books = sandbox.add_organisation(saved["organisation"].name, tenant_id=tenant_id)
