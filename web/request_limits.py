@@ -16,8 +16,29 @@ from werkzeug.routing import IntegerConverter, Map
 LARGEST_ID = 2**31 - 1
 
 
+def _digits_up_to(largest: int) -> str:
+    """A regular expression for the whole numbers 1 to ``largest``, without leading zeros."""
+    text = str(largest)
+    shorter = rf"[1-9]\d{{0,{len(text) - 2}}}" if len(text) > 1 else ""
+    same_length = []
+    for position, digit in enumerate(text):
+        if int(digit) > (1 if position == 0 else 0):
+            low = "1" if position == 0 else "0"
+            same_length.append(
+                text[:position] + f"[{low}-{int(digit) - 1}]" + rf"\d{{{len(text) - position - 1}}}"
+            )
+    same_length.append(text)
+    return "|".join(filter(None, [shorter, *same_length]))
+
+
 class DatabaseId(IntegerConverter):
-    """A database id in a URL: digits only, 1 to 2**31 - 1; anything else does not match (404)."""
+    """A database id in a URL: 1 to 2**31 - 1, digits only; anything else does not match (404).
+
+    The bound is in the regular expression, not only in ``to_python``: a value refused there would
+    still count as matching a route's path, and Werkzeug would answer 405 to a POST whose path
+    also names a GET route."""
+
+    regex = f"(?:{_digits_up_to(LARGEST_ID)})"
 
     def __init__(self, url_map: Map) -> None:
         super().__init__(url_map, min=1, max=LARGEST_ID)

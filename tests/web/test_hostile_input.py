@@ -19,7 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import Rule
 
+from integration.connections import Connection
+from runtime import clock
 from runtime.tenancy import Membership, Organisation, Role, User
+from sync.models import SyncState
 from tests.web.test_reports import sign_in
 from web.request_limits import LARGEST_ID
 
@@ -148,6 +151,13 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
     session.add_all([organisation, user])
     session.flush()
     session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=Role.OWNER.value))
+    # Connected, so that every page of the organisation exists (Disconnect's confirmation too).
+    connection = Connection(
+        organisation_id=organisation.id, provider="xero", tenant_id="t-1", tenant_name="Harbour"
+    )
+    session.add(connection)
+    session.flush()
+    session.add(SyncState(connection_id=connection.id, first_completed_at=clock.now()))  # the mirror is whole
     session.commit()
     return organisation.id, user.id
 
