@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -23,8 +23,10 @@ from requests_oauthlib import OAuth2Session
 from integration.ledger import LedgerRejected, LedgerUnavailable
 from integration.providers import SIGN_IN_SCOPES, ProviderEndpoints
 from runtime import clock
+from runtime.logs import get_logger
 
 TIMEOUT = 20  # seconds for any call to an identity server
+log = get_logger(__name__)
 
 
 class GrantRefused(Exception):
@@ -97,7 +99,8 @@ def exchange_code(endpoints: ProviderEndpoints, started: AuthorizationRequest, c
         raise LedgerUnavailable(
             f"{endpoints.display_name} identity server unreachable: {type(error).__name__}"
         ) from None
-    return _token_set(endpoints, token, nonce=started.nonce)
+    tokens = _token_set(endpoints, token, nonce=started.nonce)
+    return replace(tokens, identity=with_profile(endpoints, tokens.access_token, tokens.identity))
 
 
 def refresh(endpoints: ProviderEndpoints, refresh_token: str) -> TokenSet:
@@ -180,6 +183,42 @@ def unverified_claims(access_token: str) -> dict[str, Any]:
         return jwt.decode(access_token, options={"verify_signature": False})
     except jwt.PyJWTError:
         return {}  # an opaque token: nothing to read
+
+
+# OpenID userinfo names a person's name and email in standard claims (Xero) or in Intuit's own
+# camel-case ones (givenName, familyName, email: Intuit's OpenID Connect docs, "UserInfo endpoint").
+_USERINFO_CLAIMS = {
+    "given_name": ("given_name", "givenName"),
+    "family_name": ("family_name", "familyName"),
+    "name": ("name",),
+    "email": ("email",),
+}
+
+
+def with_profile(endpoints: ProviderEndpoints, access_token: str, identity: dict[str, Any]) -> dict[str, Any]:
+    """The ID token's claims, with the name and email from userinfo when the token carries neither
+    (Intuit's ID token names only the subject). A userinfo call that fails leaves them out: the
+    person is signed in all the same, and can be named later."""
+    if not identity or identity.get("email") or identity.get("name") or not endpoints.userinfo_url:
+        return identity
+    try:
+        answer = requests.get(
+            endpoints.userinfo_url, headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT
+        )
+        answer.raise_for_status()
+        info = answer.json()
+    except (requests.RequestException, ValueError) as error:
+        log.warning("oauth.userinfo_failed", provider=endpoints.provider.value, error=type(error).__name__)
+        return identity
+    if not isinstance(info, dict) or str(info.get("sub", "")) != str(identity.get("sub")):
+        return identity  # another person's answer is never mixed into this one's claims
+    found = {
+        claim: str(info[name])
+        for claim, names in _USERINFO_CLAIMS.items()
+        for name in names
+        if isinstance(info.get(name), str) and info[name]
+    }
+    return {**found, **{k: v for k, v in identity.items() if v}}
 
 
 def _token_set(endpoints: ProviderEndpoints, token: dict[str, Any], nonce: str | None) -> TokenSet:

@@ -312,3 +312,14 @@ def test_a_refusal_by_the_ledger_says_what_it_answered(xero, relance, session) -
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400 and "Xero did not give access" in page
     assert "Xero answered: Unknown scope." in page and 'href="/signin/xero">Try again</a>' in page
+
+
+def test_a_person_signing_in_with_intuit_is_named_from_intuits_userinfo(quickbooks, relance, session) -> None:  # type: ignore[no-untyped-def]
+    # Intuit's ID token names only the subject; its userinfo answers the name and email.
+    started = relance.get("/marketplace/quickbooks/launch")
+    location = approve(started.headers["Location"], realmId=quickbooks.realm_ids[0], decision="allow")
+    relance.get(callback_path(location))
+
+    person = session.scalars(select(User)).one()
+    assert (person.name, person.email) == ("Sandbox User", f"{quickbooks.tokens.default_user_id}@example.com")
+    assert quickbooks.request_log.count(endpoint="/v1/openid_connect/userinfo") == 1
