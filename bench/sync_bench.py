@@ -92,8 +92,7 @@ def bench_webhooks(events: int, threads: int) -> None:
 
 def bench_sync(ledger: str, invoices: int) -> None:
     """The initial sync of a generated company of `invoices` sales invoices."""
-    from integration.connections import Provider, Tenant, record_consent
-    from integration.oauth import TokenSet
+    from integration.connections import Provider, Tenant, TokenSet, record_consent
     from runtime import clock, jobs
     from runtime import redis as relance_redis
     from runtime.db import db

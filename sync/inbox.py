@@ -8,39 +8,18 @@ only after the commit. The same event delivered twice, or replayed, hits the uni
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from integration.events import IncomingEvent
 from runtime import clock
 from sync.models import InboxEvent
 
 # The ledger entities Relance mirrors, by the inbox's resource type.
 MIRRORED = {"invoice", "contact", "credit_note", "payment"}
-
-
-@dataclass(frozen=True)
-class IncomingEvent:
-    """One change a ledger told us about, in Relance's words."""
-
-    provider: str
-    tenant_id: str
-    resource_type: str
-    resource_id: str
-    operation: str
-    event_at: datetime | None
-    payload: dict[str, Any]
-    # What makes this event the same event when it comes again.
-    identity: tuple[str, ...]
-
-    @property
-    def dedupe_key(self) -> str:
-        return hashlib.sha256("\x1f".join(self.identity).encode()).hexdigest()
 
 
 def store_events(session: Session, events: list[IncomingEvent]) -> int:

@@ -22,9 +22,7 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 from sqlalchemy import func, select, update
 
-from integration.connected import ledger_for
-from integration.connections import Connection, ConnectionStatus
-from integration.grants import confirm_disconnected_in_ledger
+from integration.connections import Connection, ConnectionStatus, confirm_disconnected_in_ledger, ledger_for
 from integration.ledger import LedgerUnauthorized, ReconnectRequired
 from runtime import clock, jobs
 from runtime.db import db

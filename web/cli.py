@@ -146,7 +146,7 @@ def tokens() -> None:
 @tokens.command("rotate-key")
 def tokens_rotate_key() -> None:
     """Re-encrypt every stored token with the first key of TOKEN_ENCRYPTION_KEY."""
-    from integration.vault import reseal_all
+    from integration.connections import reseal_all
     from runtime.db import db as database
 
     settings = get_settings()

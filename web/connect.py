@@ -7,17 +7,33 @@ exchanges the code and (Xero) asks which organisations the consent reached.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from integration import oauth
-from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
-from integration.consent import xero_tenants
-from integration.grants import confirm_disconnected_in_ledger, disconnect, tell_ledger_disconnected
+from integration.connections import (
+    Connection,
+    ConnectionStatus,
+    confirm_disconnected_in_ledger,
+    disconnect,
+    oauth,
+    record_consent,
+    tell_ledger_disconnected,
+)
 from integration.ledger import LedgerError
-from integration.providers import ProviderEndpoints, configured_providers, endpoints
+from integration.providers import (
+    EntryPoint,
+    LedgerProvider,
+    ProviderEndpoints,
+    UnknownProvider,
+    all_providers,
+    configured_providers,
+)
+from integration.providers import provider as provider_named
 from runtime import jobs
 from runtime.db import db
 from runtime.logs import get_logger
@@ -33,10 +49,25 @@ log = get_logger(__name__)
 PENDING = "oauth_pending"
 
 
+@connect.app_template_global("ledger_name")
+def ledger_name(name: str) -> str:
+    """How people know the ledger a connection is to ("Xero", "QuickBooks")."""
+    try:
+        return provider_named(name).display_name
+    except UnknownProvider:
+        return "the ledger"
+
+
+def configured(provider: str) -> LedgerProvider:
+    """The provider called ``provider`` if this deployment connects to it; 404 otherwise."""
+    for ledger in configured_providers(settings()):
+        if ledger.name.value == provider:
+            return ledger
+    abort(404)
+
+
 def provider_endpoints(provider: str) -> ProviderEndpoints:
-    if provider not in {p.value for p in configured_providers(settings())}:
-        abort(404)
-    return endpoints(settings(), provider)
+    return configured(provider).endpoints(settings())
 
 
 def start_flow(provider: str, purpose: str):  # type: ignore[no-untyped-def]
@@ -94,8 +125,8 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
         if user is None and current_user.is_authenticated:
             user = current_user.user
         if pending["purpose"] == "connect":
-            tenants = _tenants(found, tokens.access_token)
-            connections = record_consent(db.session, Provider(provider), tokens, tenants, user)
+            tenants = configured(provider).consented_tenants(found, tokens.access_token, request.args)
+            connections = record_consent(db.session, found.provider, tokens, tenants, user)
             flash(f"Connected {', '.join(c.tenant_name for c in connections) or 'nothing'}.")
         db.session.commit()
         if pending["purpose"] == "connect":
@@ -143,19 +174,6 @@ def _start_first_syncs(connection_ids: list[int]) -> None:
         log.error("connect.sync_not_queued", error=str(error))
 
 
-def _tenants(found: ProviderEndpoints, access_token: str) -> list[Tenant]:
-    if found.provider == Provider.XERO:
-        return xero_tenants(found, access_token)
-    realm = request.args.get("realmId", "")
-    if not realm:
-        raise LedgerError("QuickBooks did not say which company was connected")
-    existing = db.session.scalar(
-        select(Connection).where(Connection.provider == "quickbooks", Connection.tenant_id == realm)
-    )
-    # The company's name arrives with the first sync; until then, its realm id names it.
-    return [Tenant(realm, existing.tenant_name if existing else f"QuickBooks company {realm}")]
-
-
 @connect.get("/organisations/<int:organisation_id>/disconnect")
 @login_required
 def confirm_disconnect(organisation_id: int):  # type: ignore[no-untyped-def]
@@ -191,28 +209,36 @@ def disconnect_organisation(organisation_id: int):  # type: ignore[no-untyped-de
     return redirect(url_for("dashboard.home"))
 
 
-@connect.get("/marketplace/quickbooks/launch")
-def quickbooks_launch():  # type: ignore[no-untyped-def]
-    """Intuit's Launch URL: signed-in people with a company go home; anyone else connects (and signs in)."""
+# The pages each ledger's marketplace sends people to (their paths are registered there), one
+# view per kind of entry point, each route's endpoint named `<ledger>_<kind>`.
+
+
+def _signup(ledger: LedgerProvider) -> ResponseReturnValue:
+    """A marketplace's sign-up: one consent signs the person up and connects their organisations."""
+    return start_flow(ledger.name.value, "connect")
+
+
+def _launch(ledger: LedgerProvider) -> ResponseReturnValue:
+    """A marketplace's "open the app": signed-in people with an organisation go home; anyone else
+    connects (and signs in)."""
     if current_user.is_authenticated and current_user.user.memberships:
         return redirect(url_for("dashboard.home"))
-    return start_flow(Provider.QUICKBOOKS.value, "connect")
+    return start_flow(ledger.name.value, "connect")
 
 
-@connect.get("/marketplace/quickbooks/disconnect")
-@rate_limited("quickbooks_disconnect_url", per_minute=10)
-def quickbooks_disconnected():  # type: ignore[no-untyped-def]
-    """Intuit's Disconnect URL: where QuickBooks sends a person who disconnected Relance there.
+def _disconnected(ledger: LedgerProvider) -> ResponseReturnValue:
+    """Where the ledger sends a person who disconnected Relance there (Intuit's Disconnect URL).
 
-    Anyone can open this page, so it proves nothing by itself: a job checks with Intuit, and only
-    for the company's own people signed in here. A stranger's visit costs no ledger call, and the
-    page is rate-limited per address.
+    Anyone can open this page, so it proves nothing by itself: a job checks with the ledger, and
+    only for the company's own people signed in here. A stranger's visit costs no ledger call, and
+    the page is rate-limited per address.
     """
-    realm = request.args.get("realmId", "")
-    if not current_user.is_authenticated or not realm.isalnum() or len(realm) > 64:
-        return render_template("disconnected.html", ledger="QuickBooks")
+    tenant = ledger.tenant_in_request(request.args)
+    page = render_template("disconnected.html", ledger=ledger.display_name)
+    if not current_user.is_authenticated or not tenant.isalnum() or len(tenant) > 64:
+        return page
     connection = db.session.scalar(
-        select(Connection).where(Connection.provider == "quickbooks", Connection.tenant_id == realm)
+        select(Connection).where(Connection.provider == ledger.name.value, Connection.tenant_id == tenant)
     )
     if (
         connection is not None
@@ -227,10 +253,25 @@ def quickbooks_disconnected():  # type: ignore[no-untyped-def]
             connection.id,
             job_id=f"confirm-disconnected-{connection.id}",
         )
-    return render_template("disconnected.html", ledger="QuickBooks")
+    return page
 
 
-@connect.get("/marketplace/xero/signup")
-def xero_signup():  # type: ignore[no-untyped-def]
-    """Xero App Store's sign-up: one consent signs the person up and connects their organisations."""
-    return start_flow(Provider.XERO.value, "connect")
+ENTRY_VIEWS = {"signup": _signup, "launch": _launch, "disconnected": _disconnected}
+# Anyone may open the disconnected page and each visit may start a job: a few a minute per address.
+DISCONNECTED_PER_MINUTE = 10
+
+
+def _entry_view(ledger: LedgerProvider, entry: EntryPoint) -> Callable[[], ResponseReturnValue]:
+    def view() -> ResponseReturnValue:
+        return ENTRY_VIEWS[entry.kind](ledger)
+
+    view.__name__ = f"{ledger.name.value}_{entry.kind}"
+    view.__doc__ = ENTRY_VIEWS[entry.kind].__doc__
+    if entry.kind == "disconnected":
+        return rate_limited(f"{ledger.name.value}_disconnect_url", per_minute=DISCONNECTED_PER_MINUTE)(view)
+    return view
+
+
+for _ledger in all_providers():
+    for _entry in _ledger.entry_points:
+        connect.add_url_rule(_entry.path, view_func=_entry_view(_ledger, _entry))

@@ -34,8 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import migrations
-from integration.connections import Connection, Provider, Tenant
-from integration.oauth import TokenSet
+from integration.connections import Connection, Provider, Tenant, TokenSet
 from integration.sandbox.common.webhook_dispatch import DispatchSettings
 from integration.sandbox.quickbooks import QuickBooksSandbox
 from integration.sandbox.xero.sandbox import XeroSandbox

@@ -21,10 +21,10 @@ from integration.connections import (
     ConnectionStatus,
     Provider,
     Tenant,
+    TokenSet,
     ensure_membership,
     record_consent,
 )
-from integration.oauth import TokenSet
 from runtime.tenancy import User, UserIdentity
 from sync.engine import ENTITIES
 from sync.models import SyncCursor

@@ -86,9 +86,9 @@ ROUTES: dict[str, Access] = {
 # job's organisation that may start them.
 JOBS: dict[str, frozenset[Role]] = {
     # Disconnecting in Relance tells the ledger.
-    "integration.grants.tell_ledger_disconnected": frozenset(RUNS_THE_BOOKS),
+    "integration.connections.lifecycle.tell_ledger_disconnected": frozenset(RUNS_THE_BOOKS),
     # Intuit's Disconnect URL: check with Intuit that the company really disconnected us.
-    "integration.grants.confirm_disconnected_in_ledger": frozenset(RUNS_THE_BOOKS),
+    "integration.connections.lifecycle.confirm_disconnected_in_ledger": frozenset(RUNS_THE_BOOKS),
 }
 # Not here: the first sync after a consent (connect.callback). The consent at the ledger starts
 # it, whoever gave it, since giving it proved access to the ledger itself.

@@ -3,6 +3,7 @@
 Each package owns its jobs; this list only says when they run.
 """
 
+from reminders.notices import tell_people_of_lost_connections
 from reminders.receivables.snapshots import snapshot_all
 from reminders.reports.weekly import send_due_weekly_reports
 from reminders.risk.standing import assess_all, assess_changed
@@ -13,6 +14,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(record_scheduler_tick, queue_name="low", interval=60),
     # The safety net under webhooks: every connection, from its cursors.
     PeriodicJob(sweep, queue_name="sync", interval=600),
+    # The people of an organisation whose ledger connection needs them, within a minute.
+    PeriodicJob(tell_people_of_lost_connections, queue_name="low", interval=60),
     # Every night (the machine's local time, as RQ's cron reads it): each organisation's aging.
     PeriodicJob(snapshot_all, queue_name="low", cron="15 2 * * *"),
     # Customers' standings, a minute at most after a sync changed the organisation's mirror.

@@ -1,11 +1,13 @@
-"""POST /webhooks/xero and /webhooks/quickbooks: verify, store in the inbox, enqueue, answer.
+"""POST /webhooks/<ledger> (xero, quickbooks): verify, store in the inbox, enqueue, answer.
 
 The answer must come far inside Xero's 5 s and Intuit's 3 s, so nothing here calls a ledger.
 An event is acknowledged (200) only after it is committed to the inbox; if the database is
 down the ledger gets a 503 and delivers again. A bad signature gets 401 (which is also how
 Xero's intent-to-receive check is passed), and a signed but unreadable body a 400 with the
 reason, kept in the inbox so that nothing is lost. A body over WEBHOOK_MAX_BYTES gets 413 before
-it is read.
+it is read. What differs between the ledgers (the signature's header and key, reading the body,
+Xero's intent-to-receive probe) is the provider object's (``integration.providers``); nothing
+here reads a ledger's JSON.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import redis
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
+from integration.events import UnreadablePayload
+from integration.providers import LedgerProvider, all_providers
 from runtime.db import db
 from runtime.jobs import enqueue
 from runtime.logs import get_logger
-from sync.inbox import IncomingEvent, store_events, store_malformed
+from runtime.settings import Settings
+from sync.inbox import store_events, store_malformed
 from sync.jobs import sync_from_inbox
-from webhooks.payloads import UnreadablePayload, is_xero_intent_probe, read_quickbooks, read_xero
 from webhooks.signatures import signature_matches
 
 intake = Blueprint("webhooks", __name__)
@@ -33,28 +37,33 @@ DEBOUNCE_SECONDS = 60
 WEBHOOK_MAX_BYTES = 8 * 1024 * 1024
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    return current_app.config["RELANCE_SETTINGS"]
+def _settings() -> Settings:
+    settings: Settings = current_app.config["RELANCE_SETTINGS"]
+    return settings
 
 
-@intake.post("/webhooks/xero")
-def xero() -> Response:
-    key = _settings().xero_webhook_key
-    return receive("xero", key.get_secret_value() if key else "", "x-xero-signature", read_xero)
+def _receiver(ledger: LedgerProvider) -> Callable[[], Response]:
+    def receive_delivery() -> Response:
+        return receive(ledger)
+
+    receive_delivery.__name__ = ledger.name.value
+    receive_delivery.__doc__ = f"{ledger.display_name}'s deliveries."
+    return receive_delivery
 
 
-@intake.post("/webhooks/quickbooks")
-def quickbooks() -> Response:
-    key = _settings().quickbooks_webhook_verifier
-    return receive("quickbooks", key.get_secret_value() if key else "", "intuit-signature", read_quickbooks)
+# One route per ledger, /webhooks/<name>, its endpoint named after the ledger (webhooks.xero, …).
+for _ledger in all_providers():
+    intake.add_url_rule(f"/webhooks/{_ledger.name.value}", methods=["POST"], view_func=_receiver(_ledger))
 
 
-def receive(provider: str, key: str, header: str, read: Callable[[bytes], list[IncomingEvent]]) -> Response:
+def receive(ledger: LedgerProvider) -> Response:
     """Verify, store, enqueue, answer: 200 stored, 400 kept as malformed, 401, 413, or 503."""
+    provider = ledger.name.value
     request.max_content_length = WEBHOOK_MAX_BYTES  # get_data raises 413 past it
     body = request.get_data(cache=False)
-    if not signature_matches(key, body, request.headers.get(header)):
-        if provider == "xero" and is_xero_intent_probe(body):
+    key = ledger.webhook_key(_settings())
+    if not signature_matches(key, body, request.headers.get(ledger.webhook_signature_header)):
+        if ledger.is_intent_probe(body):
             # Xero's intent-to-receive check: a wrong signature sent on purpose, refused as it wants.
             # An empty delivery carries nothing, so one that only looks like a probe loses nothing.
             log.info("webhook.intent_probe_refused", provider=provider)
@@ -64,7 +73,7 @@ def receive(provider: str, key: str, header: str, read: Callable[[bytes], list[I
             )
         return Response(status=401)
     try:
-        events = read(body)
+        events = ledger.read_webhook(body)
     except UnreadablePayload as problem:
         return _keep_unreadable(provider, body, str(problem))
     except Exception as error:

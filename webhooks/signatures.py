@@ -1,8 +1,8 @@
 """Webhook signatures: both ledgers sign the raw body with HMAC-SHA256 and send it base64.
 
-Xero: ``x-xero-signature`` with the webhook key (xero-details.md §7.2). Intuit:
-``intuit-signature`` with the app's verifier token (quickbooks-details.md §8.3). The comparison
-runs in constant time, on the raw bytes as received, never on re-serialised JSON.
+Each provider names its header and key (Xero: xero-details.md §7.2; Intuit: quickbooks-details.md
+§8.3). The comparison runs in constant time, on the raw bytes as received, never on re-serialised
+JSON.
 """
 
 from __future__ import annotations

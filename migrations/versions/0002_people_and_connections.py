@@ -97,7 +97,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("provider", sa.String(length=16), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=True),
-        # Sealed with Fernet (integration.vault): ciphertext only.
+        # Sealed with Fernet (integration.connections.vault): ciphertext only.
         sa.Column("access_token", sa.LargeBinary(), nullable=False),
         sa.Column("refresh_token", sa.LargeBinary(), nullable=True),
         sa.Column("access_expires_at", Timestamp(), nullable=False),

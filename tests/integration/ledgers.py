@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from integration.connections import Provider, Tenant, record_consent
-from integration.oauth import TokenSet
+from integration.connections.oauth import TokenSet
 from integration.sandbox.common.webhook_dispatch import DispatchSettings
 from integration.sandbox.quickbooks import QuickBooksSandbox
 from integration.sandbox.xero.sandbox import XeroSandbox

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from integration.connected import ledger_for
+from integration.connections import ledger_for
 from integration.rate_limit import RateLimits, Window
 from integration.sandbox.xero.limits import XeroLimits
 from reminders.receivables.aging import Buckets

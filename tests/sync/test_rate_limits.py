@@ -9,7 +9,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from integration.connected import ledger_for
+from integration.connections import ledger_for
 from integration.rate_limit import RateLimits, Window
 from integration.sandbox.xero.demo_company import DemoScale
 from integration.sandbox.xero.limits import XeroLimits

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
-from integration.oauth import TokenSet
+from integration.connections.oauth import TokenSet
 from runtime import clock, jobs
 from runtime.tenancy import Membership, Organisation, Role, User
 from tests.web.test_reports import sign_in
@@ -134,7 +134,7 @@ def test_an_accountant_can_disconnect_the_ledger(app, harbour, session) -> None:
     assert done.status_code == 302
     assert session.scalars(select(Connection)).one().status == ConnectionStatus.DISCONNECTED.value
     assert [job.func_name for job in jobs.queue("default").jobs] == [
-        "integration.grants.tell_ledger_disconnected"
+        "integration.connections.lifecycle.tell_ledger_disconnected"
     ]
 
 

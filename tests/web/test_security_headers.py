@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from integration.connections import Provider, Tenant, record_consent
-from integration.oauth import TokenSet
+from integration.connections.oauth import TokenSet
 from runtime import clock
 from runtime.settings import Settings, get_settings
 from runtime.tenancy import User

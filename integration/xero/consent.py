@@ -2,17 +2,15 @@
 
 One Xero consent may connect several organisations; the access token's
 ``authentication_event_id`` claim names the consent, and ``GET /connections?authEventId=…``
-lists just the tenants it connected (xero-details.md §1.1). A QuickBooks consent reaches the
-one realm named on the callback, so it needs no call.
+lists just the tenants it connected (xero-details.md §1.1).
 """
 
 from __future__ import annotations
 
 from xero_python.identity import IdentityApi
 
-from integration.connections import Tenant
-from integration.oauth import unverified_claims
-from integration.providers import ProviderEndpoints
+from integration.connections.oauth import unverified_claims
+from integration.providers import ProviderEndpoints, Tenant
 from integration.xero.calls import NotFound, XeroCalls
 
 

@@ -1,17 +1,17 @@
-"""The ledger of a connection: the right client, with its tokens and its rate limits.
+"""The ledger of a connection: its provider's client, with the grant's tokens and its rate limits.
 
 ``ledger_for(connection)`` is the one way sync and reminders reach a ledger. Callers never
-branch on the provider.
+branch on the provider; neither does this module (the provider object builds its client).
 """
 
 from __future__ import annotations
 
 import redis
 
-from integration.connections import Connection, Provider
-from integration.grants import GrantTokens
+from integration.connections.models import Connection
+from integration.connections.tokens import GrantTokens
 from integration.ledger import Ledger, ReconnectRequired
-from integration.providers import endpoints
+from integration.providers import provider
 from integration.rate_limit import RateLimits, TenantRateLimiter
 from runtime.settings import Settings, get_settings
 
@@ -44,19 +44,8 @@ def ledger_for(
             connection.id, connection.status_reason or f"connection is {connection.status}"
         )
     settings = settings or get_settings()
-    found = endpoints(settings, connection.provider)
+    ledger = provider(connection.provider)
+    found = ledger.endpoints(settings)
     tokens = _TokenSource(GrantTokens(connection.grant_id, found, redis_client))
     limiter = TenantRateLimiter(redis_client, connection.provider, connection.tenant_id, limits)
-    if connection.provider == Provider.XERO:
-        from integration.xero.client import XeroLedger as client
-    else:
-        from integration.quickbooks.client import QuickBooksLedger as client  # type: ignore[assignment]
-    return client(
-        connection.tenant_id,
-        found.api_url,
-        tokens.current,
-        on_unauthorized=tokens.renewed,
-        limiter=limiter,
-        client_id=found.client_id,
-        client_secret=found.client_secret,
-    )
+    return ledger.ledger(connection.tenant_id, found, tokens.current, tokens.renewed, limiter)

@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, text
 
-from integration import vault
+from integration.connections import vault
 from integration.connections import LedgerGrant
 from runtime import clock
 from runtime.settings import reload_settings

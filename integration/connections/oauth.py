@@ -2,7 +2,7 @@
 
 The authorization-code flow with ``state`` and PKCE (S256), the code exchange, refresh,
 revocation, and the ID token's verification against the provider's published keys. Nothing
-here touches the database: connections.py decides what to keep.
+here touches the database: lifecycle.py decides what to keep.
 """
 
 from __future__ import annotations

@@ -9,12 +9,10 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from integration.connections import Connection, ConnectionStatus, LedgerGrant
-from integration.grants import GrantTokens
+from integration.connections import Connection, ConnectionStatus, GrantTokens, LedgerGrant
 from integration.ledger import ReconnectRequired
 from integration.providers import endpoints
 from runtime import clock, jobs
-from runtime.settings import reload_settings
 from runtime.tenancy import AuditEvent
 from tests.integration.ledgers import point_at_xero, running_xero, xero_consent
 
@@ -100,34 +98,8 @@ def test_a_revoked_grant_marks_its_connections_for_reconnection(
     assert {event.organisation_id for event in told} == {c.organisation_id for c in connections}
 
 
-def test_people_are_told_by_email_to_reconnect(xero, session, settings, redis_client, mailbox) -> None:
-    from integration.connections import ensure_membership
-    from integration.grants import tell_people_to_reconnect
-    from runtime.tenancy import User
-
-    connection = xero_consent(session, xero)[0]
-    owner = User(email="owner@harbour.example", name="Ana Owner")
-    session.add(owner)
-    ensure_membership(session, owner, connection.organisation)
-    session.commit()
-    xero.tokens.revoke(session.get(LedgerGrant, connection.grant_id).refresh_token)
-    expire_access_token(session, connection.grant_id)
-    with pytest.raises(ReconnectRequired):
-        GrantTokens(connection.grant_id, endpoints(reload_settings(), "xero"), redis_client).access_token()
-
-    queued = jobs.queue("low").jobs
-    assert [job.func_name for job in queued] == ["integration.grants.tell_people_to_reconnect"]
-    session.expire_all()  # a job starts with a fresh session
-    assert tell_people_to_reconnect(*queued[0].args) == 1
-
-    (message,) = mailbox.messages
-    assert message["To"] == "owner@harbour.example"
-    assert message["Subject"] == f"Reconnect Xero for {connection.tenant_name}"
-    assert "/connect/xero" in message.get_content()
-
-
 def test_a_connection_removed_in_xero_is_marked_disconnected(xero, session, settings, redis_client) -> None:
-    from integration.grants import confirm_disconnected_in_ledger
+    from integration.connections import confirm_disconnected_in_ledger
 
     connection = xero_consent(session, xero)[0]
     jobs.use_connection(redis_client)
