@@ -60,13 +60,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.errors import register_error_pages
     from web.headers import protect
     from web.health import health
-    from web.reports import reports
+    from web.receivables import receivables
     from web.roles import enforce as enforce_roles
     from webhooks.intake import intake
 
     login_manager.init_app(app)
     csrf.exempt(intake)  # ledgers sign their deliveries instead
-    for blueprint in (health, auth, connect, dashboard, reports, collection_settings, intake):
+    for blueprint in (health, auth, connect, dashboard, receivables, collection_settings, intake):
         app.register_blueprint(blueprint)
     register_error_pages(app)
     _log_requests(app)
