@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.errors import register_error_pages
     from web.headers import protect
     from web.health import health
+    from web.portal import portal
     from web.receivables import receivables
     from web.roles import enforce as enforce_roles
     from web.schedules import schedules
@@ -69,9 +70,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     login_manager.init_app(app)
     csrf.exempt(intake)  # ledgers sign their deliveries instead
-    # Sign-in and connecting a ledger, then the staff app's areas, then the ledgers' webhooks.
+    # Sign-in and connecting a ledger; the staff app's areas; the customers' portal, apart from
+    # them (web/portal); the ledgers' webhooks.
     areas = (dashboard, customers, receivables, schedules, collection_settings, team)
-    for blueprint in (health, auth, connect, *areas, intake):
+    for blueprint in (health, auth, connect, *areas, portal, intake):
         app.register_blueprint(blueprint)
     register_error_pages(app)
     _log_requests(app)
