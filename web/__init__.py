@@ -56,17 +56,24 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.auth import auth, login_manager
     from web.collection_settings import collection_settings
     from web.connect import connect
+    from web.customers import customers
     from web.dashboard import dashboard
     from web.errors import register_error_pages
     from web.headers import protect
     from web.health import health
-    from web.reports import reports
+    from web.portal import portal
+    from web.receivables import receivables
     from web.roles import enforce as enforce_roles
+    from web.schedules import schedules
+    from web.team import team
     from webhooks.intake import intake
 
     login_manager.init_app(app)
     csrf.exempt(intake)  # ledgers sign their deliveries instead
-    for blueprint in (health, auth, connect, dashboard, reports, collection_settings, intake):
+    # Sign-in and connecting a ledger; the staff app's areas; the customers' portal, apart from
+    # them (web/portal); the ledgers' webhooks.
+    areas = (dashboard, customers, receivables, schedules, collection_settings, team)
+    for blueprint in (health, auth, connect, *areas, portal, intake):
         app.register_blueprint(blueprint)
     register_error_pages(app)
     _log_requests(app)

@@ -126,7 +126,7 @@ def person_for_identity(provider: str, claims: dict[str, Any]) -> User:
 @auth.get("/signin")
 def signin():  # type: ignore[no-untyped-def]
     """The sign-in page: one button per ledger this deployment is set up for."""
-    return render_template("signin.html", providers=configured_providers(settings()))
+    return render_template("auth/signin.html", providers=configured_providers(settings()))
 
 
 @auth.post("/signout")

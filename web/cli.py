@@ -169,7 +169,7 @@ def worker(burst: bool, queues: str | None) -> None:
 @cli.command()
 def scheduler() -> None:
     """Run RQ's cron scheduler with Relance's periodic jobs (one per deployment)."""
-    from web.schedule import PERIODIC_JOBS
+    from web.periodic_jobs import PERIODIC_JOBS
 
     settings = get_settings()
     app = preflight(settings)

@@ -1,5 +1,10 @@
 """An organisation's collection settings: how receivables are aged, who counts as risky, and the day
-the weekly report comes. Owners and accountants change them; every change goes in the audit trail."""
+the weekly report comes. Owners and accountants change them; every change goes in the audit trail.
+
+This is the ``settings`` area (blueprint ``settings``, templates/settings/). The module keeps the
+longer name because ``web.settings`` is already taken: ``web.settings()`` is the running app's
+``Settings``, which a ``web/settings.py`` module would shadow on import.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from runtime.db import db
 from runtime.tenancy import Organisation, Role, record
 from web.auth import membership_or_404
 
-collection_settings = Blueprint("collection_settings", __name__)
+collection_settings = Blueprint("settings", __name__)
 RULES = ("min_history", "late_days_medium", "late_days_high", "worsening_days", "long_term_months")
 # Bounds that keep a saved value from breaking the pages that use it: an aging edge of 10**20
 # days is past any date, and a threshold of 1e999999 past what money arithmetic can quantise.
@@ -190,7 +195,7 @@ def edit(organisation_id: int):  # type: ignore[no-untyped-def]
             )
         db.session.commit()
         flash("Collection settings saved." if changed else "Nothing changed.")
-        return redirect(url_for("collection_settings.edit", organisation_id=organisation.id))
-    return render_template("collection_settings.html", form=form, organisation=organisation), (
+        return redirect(url_for("settings.edit", organisation_id=organisation.id))
+    return render_template("settings/edit.html", form=form, organisation=organisation), (
         400 if form.errors else 200
     )

@@ -34,7 +34,7 @@ def home():  # type: ignore[no-untyped-def]
         for status in sync_statuses(db.session, [organisation.id for organisation, _, _ in rows])
     }
     return render_template(
-        "dashboard.html",
+        "dashboard/home.html",
         rows=rows,
         statuses=statuses,
         providers=configured_providers(settings()),

@@ -197,7 +197,7 @@ def test_every_night_each_connected_organisation_is_reassessed_once(session, red
 
 
 def test_the_scheduler_reassesses_changes_every_minute_and_everyone_nightly() -> None:
-    from web.schedule import PERIODIC_JOBS
+    from web.periodic_jobs import PERIODIC_JOBS
 
     scheduled = {job.func: job for job in PERIODIC_JOBS}
 

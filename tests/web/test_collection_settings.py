@@ -15,7 +15,7 @@ from reminders.receivables.snapshots import settings_of
 from reminders.risk.standing import rules_of
 from runtime import clock
 from runtime.tenancy import AuditEvent, Membership, Organisation, Role, User
-from tests.web.test_reports import sign_in
+from tests.web.test_receivables import sign_in
 
 
 @pytest.fixture

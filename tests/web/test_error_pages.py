@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runtime.tenancy import Membership, Organisation, User
-from tests.web.test_reports import sign_in
+from tests.web.test_receivables import sign_in
 
 LAYOUT = '<a class="brand" href="/">Relance</a>'
 

@@ -12,7 +12,7 @@ from sync.models import Invoice, Payment, SyncState
 from sync.status import sync_statuses
 from tests.conftest import wait_until
 from tests.integration.ledgers import demo_xero, xero_consent
-from tests.web.test_reports import sign_in
+from tests.web.test_receivables import sign_in
 
 
 def _count(session, table, organisation_id: int) -> int:  # type: ignore[no-untyped-def]

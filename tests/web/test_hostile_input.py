@@ -23,7 +23,7 @@ from integration.connections import Connection
 from runtime import clock
 from runtime.tenancy import Membership, Organisation, Role, User
 from sync.models import SyncState
-from tests.web.test_reports import sign_in
+from tests.web.test_receivables import sign_in
 from web.request_limits import LARGEST_ID
 
 settings.register_profile(

@@ -10,7 +10,7 @@ from runtime import clock
 from runtime.tenancy import Membership, Role, User
 from tests.integration.ledgers import point_at_quickbooks, running_quickbooks
 from tests.web.test_connect import connect_quickbooks, run_jobs
-from tests.web.test_reports import sign_in
+from tests.web.test_receivables import sign_in
 from web import create_app
 
 TOKEN_ENDPOINT = "/oauth2/v1/tokens/bearer"

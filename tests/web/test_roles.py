@@ -14,7 +14,7 @@ from integration.connections import Connection, ConnectionStatus, Provider, Tena
 from integration.connections.oauth import TokenSet
 from runtime import clock, jobs
 from runtime.tenancy import Membership, Organisation, Role, User
-from tests.web.test_reports import sign_in
+from tests.web.test_receivables import sign_in
 from web.roles import JOBS, ROUTES
 
 PERSONS = ("nobody", "stranger", Role.OWNER, Role.ACCOUNTANT, Role.MEMBER)

@@ -14,7 +14,7 @@ from integration.connections.oauth import TokenSet
 from runtime import clock
 from runtime.settings import Settings, get_settings
 from runtime.tenancy import User
-from tests.web.test_reports import sign_in
+from tests.web.test_receivables import sign_in
 from web import create_app
 
 HEADERS = {

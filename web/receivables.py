@@ -1,4 +1,5 @@
-"""The aged receivables report of one organisation: on screen, as CSV and as a printable PDF.
+"""The receivables area: the aged receivables report of one organisation, on screen, as CSV and
+as a printable PDF.
 
 Only people of the organisation see it (anyone else gets 404, as for a page that does not exist).
 `?as_of=YYYY-MM-DD` asks for another day than the organisation's today; `?detail=1` lists each
@@ -24,7 +25,7 @@ from runtime.db import db
 from web.auth import membership_or_404
 from web.headers import csp_nonce
 
-reports = Blueprint("reports", __name__)
+receivables = Blueprint("receivables", __name__)
 
 
 def _report(organisation_id: int) -> AgedReceivables:
@@ -76,14 +77,14 @@ def _locale() -> str:
     )
 
 
-@reports.get("/organisations/<int:organisation_id>/aged-receivables")
+@receivables.get("/organisations/<int:organisation_id>/aged-receivables")
 @login_required
 def page(organisation_id: int) -> Response:
     page = receivables_html(_report(organisation_id), _locale(), style_nonce=csp_nonce())
     return Response(page, mimetype="text/html")
 
 
-@reports.get("/organisations/<int:organisation_id>/aged-receivables.csv")
+@receivables.get("/organisations/<int:organisation_id>/aged-receivables.csv")
 @login_required
 def csv_file(organisation_id: int) -> Response:
     report = _report(organisation_id)
@@ -103,7 +104,7 @@ def csv_file(organisation_id: int) -> Response:
     )
 
 
-@reports.get("/organisations/<int:organisation_id>/aged-receivables.pdf")
+@receivables.get("/organisations/<int:organisation_id>/aged-receivables.pdf")
 @login_required
 def pdf_file(organisation_id: int) -> Response:
     report = _report(organisation_id)
