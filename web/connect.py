@@ -167,7 +167,9 @@ def confirm_disconnect(organisation_id: int):  # type: ignore[no-untyped-def]
     if connection.status == ConnectionStatus.DISCONNECTED.value:
         flash(f"{connection.tenant_name} is already disconnected.")
         return redirect(url_for("dashboard.home"))
-    return render_template("confirm_disconnect.html", organisation=organisation, connection=connection)
+    return render_template(
+        "connect/confirm_disconnect.html", organisation=organisation, connection=connection
+    )
 
 
 @connect.post("/organisations/<int:organisation_id>/disconnect")
@@ -210,7 +212,7 @@ def quickbooks_disconnected():  # type: ignore[no-untyped-def]
     """
     realm = request.args.get("realmId", "")
     if not current_user.is_authenticated or not realm.isalnum() or len(realm) > 64:
-        return render_template("disconnected.html", ledger="QuickBooks")
+        return render_template("connect/disconnected.html", ledger="QuickBooks")
     connection = db.session.scalar(
         select(Connection).where(Connection.provider == "quickbooks", Connection.tenant_id == realm)
     )
@@ -227,7 +229,7 @@ def quickbooks_disconnected():  # type: ignore[no-untyped-def]
             connection.id,
             job_id=f"confirm-disconnected-{connection.id}",
         )
-    return render_template("disconnected.html", ledger="QuickBooks")
+    return render_template("connect/disconnected.html", ledger="QuickBooks")
 
 
 @connect.get("/marketplace/xero/signup")
