@@ -185,7 +185,9 @@ def confirm_disconnect(organisation_id: int):  # type: ignore[no-untyped-def]
     if connection.status == ConnectionStatus.DISCONNECTED.value:
         flash(f"{connection.tenant_name} is already disconnected.")
         return redirect(url_for("dashboard.home"))
-    return render_template("confirm_disconnect.html", organisation=organisation, connection=connection)
+    return render_template(
+        "connect/confirm_disconnect.html", organisation=organisation, connection=connection
+    )
 
 
 @connect.post("/organisations/<int:organisation_id>/disconnect")
@@ -234,7 +236,7 @@ def _disconnected(ledger: LedgerProvider) -> ResponseReturnValue:
     the page is rate-limited per address.
     """
     tenant = ledger.tenant_in_request(request.args)
-    page = render_template("disconnected.html", ledger=ledger.display_name)
+    page = render_template("connect/disconnected.html", ledger=ledger.display_name)
     if not current_user.is_authenticated or not tenant.isalnum() or len(tenant) > 64:
         return page
     connection = db.session.scalar(

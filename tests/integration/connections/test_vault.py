@@ -8,8 +8,7 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, text
 
-from integration.connections import vault
-from integration.connections import LedgerGrant
+from integration.connections import LedgerGrant, vault
 from runtime import clock
 from runtime.settings import reload_settings
 
