@@ -54,7 +54,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     request_limits.install(app)  # before any route: every <int:…> becomes a bounded database id
 
     from web.auth import auth, login_manager
-    from web.collection_settings import collection_settings
     from web.connect import connect
     from web.customers import customers
     from web.dashboard import dashboard
@@ -65,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.receivables import receivables
     from web.roles import enforce as enforce_roles
     from web.schedules import schedules
+    from web.settings import settings_area
     from web.team import team
     from webhooks.intake import intake
 
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(intake)  # ledgers sign their deliveries instead
     # Sign-in and connecting a ledger; the staff app's areas; the customers' portal, apart from
     # them (web/portal); the ledgers' webhooks.
-    areas = (dashboard, customers, receivables, schedules, collection_settings, team)
+    areas = (dashboard, customers, receivables, schedules, settings_area, team)
     for blueprint in (health, auth, connect, *areas, portal, intake):
         app.register_blueprint(blueprint)
     register_error_pages(app)
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-def settings() -> Settings:
+def app_settings() -> Settings:
     """The settings of the app serving this request."""
     return current_app.config["RELANCE_SETTINGS"]
 

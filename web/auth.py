@@ -28,7 +28,7 @@ from runtime import clock
 from runtime.db import db
 from runtime.sign_ins import end_every_session, end_session, person_signed_in, renew_session, start_session
 from runtime.tenancy import Membership, User, UserIdentity
-from web import settings
+from web import app_settings
 
 auth = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -74,7 +74,7 @@ def renew_remembered(_app: Flask, user: Person) -> None:
 
 def sign_in_lifetime() -> timedelta:
     """How long a sign-in lasts (REMEMBER_ME_DAYS), on the server and in the remember-me cookie."""
-    return timedelta(days=settings().remember_me_days)
+    return timedelta(days=app_settings().remember_me_days)
 
 
 def sign_in(user: User) -> None:
@@ -126,7 +126,7 @@ def person_for_identity(provider: str, claims: dict[str, Any]) -> User:
 @auth.get("/signin")
 def signin():  # type: ignore[no-untyped-def]
     """The sign-in page: one button per ledger this deployment is set up for."""
-    return render_template("auth/signin.html", providers=configured_providers(settings()))
+    return render_template("auth/signin.html", providers=configured_providers(app_settings()))
 
 
 @auth.post("/signout")

@@ -39,7 +39,7 @@ from runtime.db import db
 from runtime.logs import get_logger
 from runtime.tenancy import Membership
 from sync.jobs import sync_tenant
-from web import settings
+from web import app_settings
 from web.auth import membership_or_404, person_for_identity, sign_in
 from web.roles import may_start, start_job
 from web.throttle import rate_limited
@@ -60,20 +60,20 @@ def ledger_name(name: str) -> str:
 
 def configured(provider: str) -> LedgerProvider:
     """The provider called ``provider`` if this deployment connects to it; 404 otherwise."""
-    for ledger in configured_providers(settings()):
+    for ledger in configured_providers(app_settings()):
         if ledger.name.value == provider:
             return ledger
     abort(404)
 
 
 def provider_endpoints(provider: str) -> ProviderEndpoints:
-    return configured(provider).endpoints(settings())
+    return configured(provider).endpoints(app_settings())
 
 
 def start_flow(provider: str, purpose: str):  # type: ignore[no-untyped-def]
     """Send the browser to the ledger, remembering what we asked in the signed session cookie."""
     found = provider_endpoints(provider)
-    redirect_uri = settings().external_url + url_for("connect.callback", provider=provider)
+    redirect_uri = app_settings().external_url + url_for("connect.callback", provider=provider)
     started = oauth.authorization_request(found, redirect_uri, sign_in_only=purpose == "signin")
     session[PENDING] = {
         "provider": provider,
@@ -118,7 +118,7 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
         scopes=tuple(pending["scopes"]),
     )
     # What the ledger redirected to, as our public URL (the request may have come through a proxy).
-    callback_url = settings().external_url + request.full_path
+    callback_url = app_settings().external_url + request.full_path
     try:
         tokens = oauth.exchange_code(found, started, callback_url)
         user = person_for_identity(provider, tokens.identity) if tokens.identity else None

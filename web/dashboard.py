@@ -13,7 +13,7 @@ from reminders.reports.exports import first_sync_counts
 from runtime.db import db
 from runtime.tenancy import Membership, Organisation
 from sync.status import SyncStatus, sync_statuses
-from web import settings
+from web import app_settings
 from web.roles import may_open
 
 dashboard = Blueprint("dashboard", __name__)
@@ -37,7 +37,7 @@ def home():  # type: ignore[no-untyped-def]
         "dashboard/home.html",
         rows=rows,
         statuses=statuses,
-        providers=configured_providers(settings()),
+        providers=configured_providers(app_settings()),
         since=since,
         may_open=may_open,
         first_sync_counts=lambda first_sync: first_sync_counts(first_sync, "en_GB"),

@@ -5,7 +5,7 @@ A route's ``<int:…>`` is always a database id, so the app's ``int`` converter 
 2**63 - 1 and Python ints beyond it raise OverflowError), and anything else is a 404 before the
 database is asked. A NUL in the path, the query string or a form field's name is refused with
 400: PostgreSQL refuses it in text, and nothing a person types holds one. Form values are the
-forms' to check, so that the person sees which field is wrong (web/collection_settings.py).
+forms' to check, so that the person sees which field is wrong (web/settings.py).
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """An organisation's collection settings: how receivables are aged, who counts as risky, and the day
 the weekly report comes. Owners and accountants change them; every change goes in the audit trail.
 
-This is the ``settings`` area (blueprint ``settings``, templates/settings/). The module keeps the
-longer name because ``web.settings`` is already taken: ``web.settings()`` is the running app's
-``Settings``, which a ``web/settings.py`` module would shadow on import.
+This is the ``settings`` area (blueprint ``settings``, templates/settings/).
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ from runtime.db import db
 from runtime.tenancy import Organisation, Role, record
 from web.auth import membership_or_404
 
-collection_settings = Blueprint("settings", __name__)
+settings_area = Blueprint("settings", __name__)
 RULES = ("min_history", "late_days_medium", "late_days_high", "worsening_days", "long_term_months")
 # Bounds that keep a saved value from breaking the pages that use it: an aging edge of 10**20
 # days is past any date, and a threshold of 1e999999 past what money arithmetic can quantise.
@@ -158,7 +156,7 @@ def _set_zone(organisation: Organisation, zone: str) -> None:
         organisation.facts_refreshed_at = None
 
 
-@collection_settings.route("/organisations/<int:organisation_id>/settings", methods=["GET", "POST"])
+@settings_area.route("/organisations/<int:organisation_id>/settings", methods=["GET", "POST"])
 @login_required
 def edit(organisation_id: int):  # type: ignore[no-untyped-def]
     organisation = _organisation_for_change(organisation_id)
