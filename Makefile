@@ -9,7 +9,7 @@ XERO_PORT ?= 8081
 QUICKBOOKS_PORT ?= 8082
 MAIL_PORT ?= 8025
 
-.PHONY: demo test lint format install lock clean
+.PHONY: demo test lint format install lock clean catalogues translations
 
 $(BIN)/relance: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,16 @@ $(BIN)/relance: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/relance
+install: $(BIN)/relance catalogues
+
+# The UI's translations: .po sources in the repository, compiled here (and by the package build).
+catalogues: $(BIN)/relance
+	$(BIN)/pybabel compile --statistics -d web/translations
+
+# After changing the UI's strings: extract them and merge them into each language's catalogue.
+translations: $(BIN)/relance
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o web/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i web/translations/messages.pot -d web/translations
 
 # `relance demo` exits 0 on Ctrl-C, so make has no error to report when a person stops it.
 demo: install

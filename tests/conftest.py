@@ -27,6 +27,20 @@ _services: TestServices | None = None
 
 def pytest_configure(config: pytest.Config) -> None:
     global _services
+    # What `make install` does (and the package build): the UI's catalogues, compiled from the .po
+    # sources, so that a plain `pytest` in any checkout serves French as `make test` does.
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "compile",
+            "-d",
+            str(REPO / "web" / "translations"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     folder = Path(tempfile.mkdtemp(prefix="relance-tests-"))
     _services = from_environment(folder)
     os.environ.update(_services.start())

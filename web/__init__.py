@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     request_limits.install(app)  # before any route: every <int:…> becomes a bounded database id
 
+    from web import i18n, layout
     from web.auth import auth, login_manager
     from web.connect import connect
     from web.customers import customers
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in (health, auth, connect, *areas, portal, intake):
         app.register_blueprint(blueprint)
     register_error_pages(app)
+    i18n.install(app)
+    layout.install(app)
     _log_requests(app)
     enforce_roles(app)
     protect(app, settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from babel.dates import format_timedelta
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -42,6 +43,14 @@ def home():  # type: ignore[no-untyped-def]
         may_open=may_open,
         first_sync_counts=lambda first_sync: first_sync_counts(first_sync, "en_GB"),
     )
+
+
+@dashboard.get("/organisations/<int:organisation_id>")
+@login_required
+def organisation(organisation_id: int) -> ResponseReturnValue:
+    """One organisation's dashboard."""
+    found = db.session.get(Organisation, organisation_id)
+    return render_template("dashboard/organisation.html", organisation=found)
 
 
 def since(status: SyncStatus | None) -> str:

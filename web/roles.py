@@ -73,6 +73,9 @@ ROUTES: dict[str, Access] = {
     "connect.confirm_disconnect": people_of_the_organisation(*RUNS_THE_BOOKS),
     "connect.disconnect_organisation": people_of_the_organisation(*RUNS_THE_BOOKS),
     "dashboard.home": SIGNED_IN,
+    "dashboard.organisation": people_of_the_organisation(*EVERY_ROLE),
+    # The footer's language switcher keeps the choice in the session of whoever uses it.
+    "language.choose": ANYONE,
     "receivables.page": people_of_the_organisation(*EVERY_ROLE),
     "receivables.csv_file": people_of_the_organisation(*EVERY_ROLE),
     "receivables.pdf_file": people_of_the_organisation(*EVERY_ROLE),

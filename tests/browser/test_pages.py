@@ -22,13 +22,13 @@ def test_an_owner_signs_in_connects_xero_and_reads_the_report_in_nz_dollars(
 
     page.reload()
     screenshot(page, "home")
-    assert page.get_by_text(xero_demo.books.organisation.name).first.is_visible()
+    assert page.locator("main").get_by_text(xero_demo.books.organisation.name).first.is_visible()
     assert page.get_by_text("First sync in progress").count() == 0
-    page.get_by_role("link", name="Aged receivables").first.click()
+    page.locator("main").get_by_role("link", name="Aged receivables").first.click()
     screenshot(page, "aged-receivables")
     assert re.search(r"NZ\$[\d,]+\.\d\d", page.content())
     page.go_back()
-    page.get_by_role("link", name="Settings").first.click()
+    page.locator("main").get_by_role("link", name="Settings").first.click()
     screenshot(page, "settings")
     assert page.get_by_label("Time zone").input_value() == ""  # follows the ledger
     assert "Pacific/Auckland" in page.get_by_label("Time zone").inner_text()
