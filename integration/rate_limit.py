@@ -116,7 +116,7 @@ class TenantRateLimiter:
     def try_acquire(self) -> tuple[str | None, float]:
         """Take a slot now if one is free: (slot id, 0) or (None, seconds to wait)."""
         member = uuid.uuid4().hex
-        args: list[object] = [member, int(self.limits.lease_seconds * 1000), self.limits.concurrent]
+        args: list[str | int] = [member, int(self.limits.lease_seconds * 1000), self.limits.concurrent]
         for window in self.limits.windows:
             args += [window.calls, int((window.seconds + self.limits.margin_seconds) * 1000)]
         wait_ms = int(

@@ -8,12 +8,14 @@ tables. Sessions are scoped: web requests and jobs each get a fresh one and remo
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from sqlalchemy import ColumnElement, DateTime, MetaData, Numeric, Table, create_engine, event, exc, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Engine, make_url
@@ -68,6 +70,10 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), Decimal: Numeric(19, 4)}
+
+    if TYPE_CHECKING:
+        # Every Relance model is mapped to a Table of its own (SQLAlchemy types it as any FromClause).
+        __table__: ClassVar[Table]
 
 
 def display_url(url: str | URL) -> str:
@@ -165,7 +171,7 @@ def check_reachable(url: str) -> None:
 UPSERT_CHUNK = 500  # rows per statement: stays under SQLite's bound-parameter limit for wide rows
 
 
-def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
+def dialect_insert(session: Session) -> Callable[[Table], postgresql.Insert | sqlite.Insert]:
     """The INSERT that knows ON CONFLICT, for the database the session is bound to."""
     return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 

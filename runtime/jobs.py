@@ -182,9 +182,10 @@ class RelanceWorker(Worker):
         else:
             scheduler = self.scheduler
             dead = scheduler is not None and (scheduler._process is None or not scheduler._process.is_alive())
-            if dead and not self.bursting:
+            if scheduler is not None and dead and not self.bursting:
                 scheduler.acquire_locks(auto_start=True)
-            self.last_cleaned_at = rq_now()
+            # RQ's Worker.__init__ assigns it a bare None, which types it as None for good.
+            self.last_cleaned_at = rq_now()  # type: ignore[assignment]  # RQ stores now() there too
         self.requeue_abandoned()
 
     def requeue_abandoned(self) -> int:
@@ -326,7 +327,9 @@ def record_scheduler_tick() -> str:
 
 def last_scheduler_tick(client: redis.Redis) -> str | None:
     value = client.get(SCHEDULER_TICK_KEY)
-    return value.decode() if value else None
+    if not value:
+        return None
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class RelanceCronScheduler(CronScheduler):

@@ -16,9 +16,10 @@ import re
 import sys
 from contextlib import suppress
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
+from structlog.typing import EventDict, WrappedLogger
 
 # A key whose name says it holds a credential is never written, whatever its value.
 SECRET_KEY_PATTERN = re.compile(
@@ -71,7 +72,7 @@ def _redact(value: Any, key: str = "") -> Any:
     return value
 
 
-def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor: the last thing before rendering, so nothing skips it."""
     return {key: _redact(value, key) for key, value in event_dict.items()}
 
@@ -93,7 +94,7 @@ def configure_structlog() -> None:
     )
 
 
-def _local_time(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _local_time(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """The console's time of day, in the machine's zone (the JSON lines keep full UTC instants)."""
     stamp = event_dict.get("timestamp")
     if isinstance(stamp, str):
@@ -134,18 +135,18 @@ class _LibraryNarration(logging.Filter):
         )
 
 
-class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StdoutHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever sys.stdout is at the time of the record (test capture swaps it)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stdout)
 
-    @property  # type: ignore[override]
-    def stream(self):  # type: ignore[no-untyped-def]
+    @property
+    def stream(self) -> TextIO:
         return sys.stdout
 
     @stream.setter
-    def stream(self, _value) -> None:  # type: ignore[no-untyped-def]
+    def stream(self, _value: TextIO) -> None:
         pass
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -283,7 +283,8 @@ def _with_running_demo(settings: Settings) -> Settings:
     if demo is None:
         return settings
     fields = set(Settings.model_fields)
-    borrowed = {
+    # Strings as the environment gives them: the fields parse them as they parse the environment's.
+    borrowed: dict[str, Any] = {
         name.lower(): value
         for name, value in demo.environment.items()
         if name.lower() in fields and name not in os.environ and name.lower() not in os.environ

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, String, or_, select, update
+from sqlalchemy import CursorResult, ForeignKey, String, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from runtime import clock
@@ -105,10 +106,14 @@ def end_session(session: Session, token: str, reason: str = "signed out") -> Non
 
 def end_every_session(session: Session, user_id: int, reason: str = "signed out everywhere") -> int:
     """End every open session of the person, in every browser; how many were open."""
-    ended = session.execute(
-        update(SignInSession)
-        .where(SignInSession.user_id == user_id, SignInSession.ended_at.is_(None))
-        .values(ended_at=clock.now(), ended_reason=reason)
+    # An UPDATE's result is a CursorResult (Session.execute is typed for any statement).
+    ended = cast(
+        CursorResult[Any],
+        session.execute(
+            update(SignInSession)
+            .where(SignInSession.user_id == user_id, SignInSession.ended_at.is_(None))
+            .values(ended_at=clock.now(), ended_reason=reason)
+        ),
     )
     # Renewed tokens still in their grace end too.
     session.execute(

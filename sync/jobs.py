@@ -12,15 +12,15 @@ A connection that is not active is left alone: its jobs stop, its data stays.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from redis.exceptions import LockError
 from redis.lock import Lock
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from integration.connections import Connection, ConnectionStatus, confirm_disconnected_in_ledger, ledger_for
 from integration.ledger import LedgerUnauthorized, ReconnectRequired
@@ -96,14 +96,18 @@ def sync_from_inbox(provider: str, tenant_id: str) -> int:
         select(Connection).where(Connection.provider == provider, Connection.tenant_id == tenant_id)
     )
     if connection is None or connection.status != ConnectionStatus.ACTIVE.value:
-        result = session.execute(
-            update(InboxEvent)
-            .where(
-                InboxEvent.provider == provider,
-                InboxEvent.tenant_id == tenant_id,
-                InboxEvent.status == "pending",
-            )
-            .values(status="ignored", processed_at=clock.now())
+        # An UPDATE's result is a CursorResult (Session.execute is typed for any statement).
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(InboxEvent)
+                .where(
+                    InboxEvent.provider == provider,
+                    InboxEvent.tenant_id == tenant_id,
+                    InboxEvent.status == "pending",
+                )
+                .values(status="ignored", processed_at=clock.now())
+            ),
         )
         session.commit()
         log.info("inbox.ignored", provider=provider, tenant=tenant_id, events=result.rowcount)
@@ -138,7 +142,7 @@ def _sync_pending(connection: Connection, lock: Lock) -> int:
     return _settle_events(connection, last_event, fetched=fetched)
 
 
-def _money_on(organisation_id: int, invoice_ids: list[str]) -> dict[str, tuple[Decimal, Decimal]]:
+def _money_on(organisation_id: int, invoice_ids: Sequence[str]) -> dict[str, tuple[Decimal, Decimal]]:
     """What the mirror says was paid and credited on these invoices."""
     session = db.session()
     found: dict[str, tuple[Decimal, Decimal]] = {}
@@ -155,7 +159,7 @@ def _money_on(organisation_id: int, invoice_ids: list[str]) -> dict[str, tuple[D
 
 def _pull_money_if_moved(
     connection: Connection,
-    invoice_ids: list[str],
+    invoice_ids: Sequence[str],
     before: dict[str, tuple[Decimal, Decimal]],
     already: set[str],
     lock: Lock,
@@ -181,6 +185,8 @@ def _run(
     """Sync (reading the organisation's own facts first, with ``facts``), unless the ledger no
     longer lets us in: then the connection's state says why and its people are told (grants.py);
     that is not a failure to retry."""
+    timeout = lock.timeout
+    assert timeout is not None, "_exclusive takes every sync lock with a timeout"
     session = db.session()
     try:
         ledger = ledger_for(connection, jobs.connection())
@@ -192,7 +198,7 @@ def _run(
             ledger,
             entities,
             full=full,
-            after_page=lambda: lock.extend(lock.timeout, True),
+            after_page=lambda: lock.extend(timeout, True),
         )
     except ReconnectRequired as refusal:
         log.warning("sync.stopped", connection=connection.id, reason=refusal.reason)
@@ -226,16 +232,19 @@ def _settle_events(connection: Connection, up_to: int | None, fetched: set[str])
     if up_to is None or not settled:
         return 0
     session = db.session()
-    result = session.execute(
-        update(InboxEvent)
-        .where(
-            InboxEvent.provider == connection.provider,
-            InboxEvent.tenant_id == connection.tenant_id,
-            InboxEvent.status == "pending",
-            InboxEvent.id <= up_to,
-            InboxEvent.resource_type.in_(settled),
-        )
-        .values(status="processed", processed_at=clock.now())
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(InboxEvent)
+            .where(
+                InboxEvent.provider == connection.provider,
+                InboxEvent.tenant_id == connection.tenant_id,
+                InboxEvent.status == "pending",
+                InboxEvent.id <= up_to,
+                InboxEvent.resource_type.in_(settled),
+            )
+            .values(status="processed", processed_at=clock.now())
+        ),
     )
     session.commit()
     return result.rowcount

@@ -9,6 +9,7 @@ owner to choose (``timezone_set_by == "default"``), and the pages ask for it.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -34,7 +35,8 @@ def refresh_organisation_facts(session: Session, connection: Connection, ledger:
     """Ask the ledger and keep what changed (audited); returns the changed fields' new values."""
     facts = ledger.organisation_facts()
     organisation = connection.organisation
-    changed = apply_facts(organisation, facts)
+    # The audit event's details; no fact is named as one of record()'s own parameters.
+    changed: dict[str, Any] = apply_facts(organisation, facts)
     organisation.facts_refreshed_at = clock.now()
     if changed:
         record(

@@ -22,7 +22,12 @@ from sync.engine import ENTITIES
 from sync.models import CreditNote, Customer, InboxEvent, Invoice, Payment, SyncCursor, SyncState
 
 # The mirror table of each kind of record, to count what a first sync has read so far.
-MIRRORED = {"contacts": Customer, "invoices": Invoice, "credit_notes": CreditNote, "payments": Payment}
+MIRRORED: dict[str, type[Customer | Invoice | CreditNote | Payment]] = {
+    "contacts": Customer,
+    "invoices": Invoice,
+    "credit_notes": CreditNote,
+    "payments": Payment,
+}
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,11 @@ def instant(value: Any) -> datetime | None:
 
 
 def updated_at(entity: dict[str, Any]) -> datetime:
-    """MetaData.LastUpdatedTime of an entity (tombstones carry it too)."""
-    return instant((entity.get("MetaData") or {}).get("LastUpdatedTime"))
+    """MetaData.LastUpdatedTime of an entity (every entity carries it, tombstones too)."""
+    moment = instant((entity.get("MetaData") or {}).get("LastUpdatedTime"))
+    if moment is None:
+        raise ValueError("a QuickBooks entity without MetaData.LastUpdatedTime")
+    return moment
 
 
 def query_time(moment: datetime) -> str:
@@ -132,7 +135,7 @@ def invoice_record(entity: dict[str, Any]) -> InvoiceRecord:
     )
 
 
-def _invoice_links(entity: dict[str, Any], on: date | None) -> tuple[Allocation, ...]:
+def _invoice_links(entity: dict[str, Any], on: date) -> tuple[Allocation, ...]:
     """Each payment line linked to an invoice (`Line[].LinkedTxn`, REFPAY)."""
     found = []
     for line in entity.get("Line") or []:

@@ -95,7 +95,7 @@ class XeroLedger:
 
         return changed_pages(
             fetch,
-            lambda row: mapping.instant(row.get("UpdatedDateUTC")),
+            mapping.updated_at,
             lambda row: str(row[id_key]),
             since,
             PAGE_SIZE,

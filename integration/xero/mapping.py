@@ -75,6 +75,22 @@ def day(value: Any) -> date | None:
     return moment.date() if moment is not None else None
 
 
+def updated_at(data: dict[str, Any]) -> datetime:
+    """UpdatedDateUTC, which every record Xero sends carries (without it one cannot be mirrored)."""
+    moment = instant(data.get("UpdatedDateUTC"))
+    if moment is None:
+        raise ValueError("a Xero record without UpdatedDateUTC")
+    return moment
+
+
+def transaction_date(data: dict[str, Any]) -> date:
+    """The Date of a transaction or an allocation, which Xero always sends."""
+    on = day(data.get("Date"))
+    if on is None:
+        raise ValueError("a Xero transaction without a Date")
+    return on
+
+
 def money(value: Any) -> Decimal:
     """An amount as Decimal; absent amounts are zero."""
     if value in (None, ""):
@@ -107,7 +123,7 @@ def _allocations(items: Iterable[dict[str, Any]]) -> tuple[Allocation, ...]:
         invoice_id = (item.get("Invoice") or {}).get("InvoiceID")
         if item.get("IsDeleted") or not invoice_id:
             continue
-        found.append(Allocation(str(invoice_id), money(item.get("Amount")), day(item.get("Date"))))
+        found.append(Allocation(str(invoice_id), money(item.get("Amount")), transaction_date(item)))
     return tuple(found)
 
 
@@ -127,7 +143,7 @@ def contact_record(data: dict[str, Any]) -> ContactRecord:
     return ContactRecord(
         ledger_id=str(data["ContactID"]),
         name=str(data.get("Name") or ""),
-        updated_at=instant(data.get("UpdatedDateUTC")),
+        updated_at=updated_at(data),
         email=data.get("EmailAddress") or None,
         phone=_phone(data),
         currency=data.get("DefaultCurrency") or None,
@@ -150,13 +166,13 @@ def invoice_record(data: dict[str, Any]) -> InvoiceRecord:
         contact_ledger_id=_contact_id(data),
         status=status,
         currency=str(data.get("CurrencyCode") or ""),
-        issued_on=day(data.get("Date")),
+        issued_on=transaction_date(data),
         due_on=day(data.get("DueDate")),
         total=money(data.get("Total")),
         amount_due=money(data.get("AmountDue")),
         amount_paid=money(data.get("AmountPaid")),
         amount_credited=money(data.get("AmountCredited")),
-        updated_at=instant(data.get("UpdatedDateUTC")),
+        updated_at=updated_at(data),
         currency_rate=base_per_unit(data.get("CurrencyRate")),
         reference=str(data.get("Reference") or ""),
         fully_paid_on=day(data.get("FullyPaidOnDate")),
@@ -171,10 +187,10 @@ def is_sales_payment(data: dict[str, Any]) -> bool:
 def payment_record(data: dict[str, Any]) -> PaymentRecord:
     """A payment against one sales invoice; its one allocation is that invoice."""
     invoice = data.get("Invoice") or {}
-    received_on = day(data.get("Date"))
+    received_on = transaction_date(data)
     amount = money(data.get("Amount"))
     status = RecordStatus.DELETED if str(data.get("Status")).upper() == "DELETED" else RecordStatus.ACTIVE
-    allocations = ()
+    allocations: tuple[Allocation, ...] = ()
     if invoice.get("InvoiceID") and status is RecordStatus.ACTIVE:
         allocations = (Allocation(str(invoice["InvoiceID"]), amount, received_on),)
     return PaymentRecord(
@@ -185,7 +201,7 @@ def payment_record(data: dict[str, Any]) -> PaymentRecord:
         amount=amount,
         currency=str(invoice.get("CurrencyCode") or ""),
         status=status,
-        updated_at=instant(data.get("UpdatedDateUTC")),
+        updated_at=updated_at(data),
         currency_rate=base_per_unit(data.get("CurrencyRate")),
         allocations=allocations,
     )
@@ -203,11 +219,11 @@ def credit_payment_record(data: dict[str, Any], kind: PaymentKind) -> PaymentRec
         ledger_id=str(data[id_key]),
         kind=kind,
         contact_ledger_id=_contact_id(data),
-        received_on=day(data.get("Date")),
+        received_on=transaction_date(data),
         amount=money(data.get("Total")),
         currency=str(data.get("CurrencyCode") or ""),
         status=CREDIT_STATUS.get(str(data.get("Status") or "").upper(), RecordStatus.ACTIVE),
-        updated_at=instant(data.get("UpdatedDateUTC")),
+        updated_at=updated_at(data),
         currency_rate=base_per_unit(data.get("CurrencyRate")),
         unapplied=money(data.get("RemainingCredit")),
         allocations=_allocations(data.get("Allocations") or ()),
@@ -227,10 +243,10 @@ def credit_note_record(data: dict[str, Any]) -> CreditNoteRecord:
         contact_ledger_id=_contact_id(data),
         status=CREDIT_STATUS.get(str(data.get("Status") or "").upper(), RecordStatus.ACTIVE),
         currency=str(data.get("CurrencyCode") or ""),
-        issued_on=day(data.get("Date")),
+        issued_on=transaction_date(data),
         total=money(data.get("Total")),
         remaining_credit=money(data.get("RemainingCredit")),
-        updated_at=instant(data.get("UpdatedDateUTC")),
+        updated_at=updated_at(data),
         currency_rate=base_per_unit(data.get("CurrencyRate")),
         allocations=_allocations(data.get("Allocations") or ()),
     )

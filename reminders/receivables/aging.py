@@ -22,8 +22,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -109,12 +124,13 @@ class AgingReport:
 
 
 def days_between(
-    session: Session, later: ColumnElement[date], earlier: ColumnElement[date]
+    session: Session, later: SQLColumnExpression[date | None], earlier: SQLColumnExpression[date | None]
 ) -> ColumnElement[int]:
     """Whole days from ``earlier`` to ``later``, in the database's own date arithmetic."""
     if session.get_bind().dialect.name == "sqlite":
         return cast(func.julianday(later) - func.julianday(earlier), Integer)
-    return later - earlier  # PostgreSQL: date - date is an integer number of days
+    # PostgreSQL: date - date is an integer number of days.
+    return later - earlier  # type: ignore[return-value]  # typed as a date; Date - Date is an Integer in SQLAlchemy
 
 
 def _bucket(days: ColumnElement[int], buckets: Buckets) -> ColumnElement[int]:
@@ -130,18 +146,18 @@ def _item_columns(
     as_of: date,
     buckets: Buckets,
     *,
-    customer: ColumnElement[str],
-    kind: ColumnElement[str],
-    ledger_id: ColumnElement[str],
-    number: ColumnElement[str],
-    dated: ColumnElement[date],
-    due: ColumnElement[date] | None,
-    currency: ColumnElement[str],
-    total: ColumnElement[Decimal],
-    balance: ColumnElement[Decimal],
-    rate: ColumnElement[Decimal],
-    aged_from: ColumnElement[date],
-) -> list[ColumnElement[object]]:
+    customer: SQLColumnExpression[str],
+    kind: SQLColumnExpression[str],
+    ledger_id: SQLColumnExpression[str],
+    number: SQLColumnExpression[str],
+    dated: SQLColumnExpression[date],
+    due: SQLColumnExpression[date | None] | None,
+    currency: SQLColumnExpression[str],
+    total: SQLColumnExpression[Decimal],
+    balance: SQLColumnExpression[Decimal],
+    rate: SQLColumnExpression[Decimal | None],
+    aged_from: SQLColumnExpression[date],
+) -> list[ColumnElement[Any]]:
     """The columns every open item has, in the order the UNION ALL needs them."""
     days = days_between(session, literal(as_of, Date()), aged_from)
     return [
@@ -160,7 +176,7 @@ def _item_columns(
     ]
 
 
-def _applied(organisation_id: int, key: ColumnElement[str], condition: ColumnElement[bool]):  # type: ignore[no-untyped-def]
+def _applied(organisation_id: int, key: SQLColumnExpression[str], condition: ColumnElement[bool]) -> Subquery:
     """Sum of live allocations grouped by ``key`` (the invoice, or the source), where ``condition``."""
     return (
         select(key.label("key"), func.sum(Allocation.amount).label("applied"))
@@ -170,7 +186,9 @@ def _applied(organisation_id: int, key: ColumnElement[str], condition: ColumnEle
     )
 
 
-def open_invoices(session: Session, organisation_id: int, as_of: date, basis: AgingBasis, buckets: Buckets):  # type: ignore[no-untyped-def]
+def open_invoices(
+    session: Session, organisation_id: int, as_of: date, basis: AgingBasis, buckets: Buckets
+) -> Select[Any]:
     """SELECT of every invoice with something owing on ``as_of``: its balance and bucket."""
     applied = _applied(organisation_id, Allocation.invoice_ledger_id, Allocation.applied_on <= as_of)
     balance = Invoice.total - func.coalesce(applied.c.applied, 0)
@@ -209,7 +227,9 @@ def open_invoices(session: Session, organisation_id: int, as_of: date, basis: Ag
     )
 
 
-def unapplied_credits(session: Session, organisation_id: int, as_of: date, buckets: Buckets):  # type: ignore[no-untyped-def]
+def unapplied_credits(
+    session: Session, organisation_id: int, as_of: date, buckets: Buckets
+) -> tuple[Select[Any], Select[Any]]:
     """SELECTs of the credit a customer had on ``as_of`` and had not used: credit notes, and the
     unapplied part of payments (overpayments, prepayments), as negative balances.
 
@@ -305,7 +325,7 @@ def open_items(
     basis: AgingBasis = AgingBasis.DUE_DATE,
     buckets: Buckets = Buckets(),
     credits: bool = True,
-):  # type: ignore[no-untyped-def]
+) -> Select[Any] | CompoundSelect[Any]:
     """Everything open on ``as_of``, one row each: invoices, and with ``credits`` unused credit."""
     invoices = open_invoices(session, organisation_id, as_of, basis, buckets)
     if not credits:

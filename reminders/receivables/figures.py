@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, case, func, literal, select
+from sqlalchemy import ColumnElement, Date, Subquery, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from integration.ledger import InvoiceStatus
@@ -81,7 +81,7 @@ def key_figures(session: Session, organisation_id: int, as_of: date, days: int =
     return KeyFigures(as_of, days, receivables, sales, dso, cei, over_90)
 
 
-def paid_day(organisation_id: int):  # type: ignore[no-untyped-def]
+def paid_day(organisation_id: int) -> tuple[Subquery, ColumnElement[date]]:
     """(subquery, expression): the day each invoice was paid, the ledger's fully-paid date or else
     the day of the last money applied to it; join the subquery on ``invoice_ledger_id``."""
     last_money = (

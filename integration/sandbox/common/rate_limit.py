@@ -41,6 +41,10 @@ class RateLimited(Exception):
         self.key = key
 
 
+# A concurrency slot: a key and the problem name of its rule.
+Slot = tuple[Hashable, str]
+
+
 @dataclass
 class _Window:
     started: float
@@ -52,7 +56,7 @@ class Permit:
     """An admitted call; release() when the answer is sent. `remaining` is per problem name."""
 
     limiter: RateLimiter
-    concurrency_keys: list[Hashable]
+    concurrency_keys: list[Slot]
     remaining: dict[str, int] = field(default_factory=dict)
     released: bool = False
 
@@ -75,8 +79,8 @@ class RateLimiter:
     def __init__(self, now: Callable[[], float]) -> None:
         self._now = now
         self._lock = threading.Lock()
-        self._windows: dict[tuple[Hashable, str], _Window] = {}
-        self._in_flight: dict[tuple[Hashable, str], int] = {}
+        self._windows: dict[Slot, _Window] = {}
+        self._in_flight: dict[Slot, int] = {}
 
     def _window(self, key: Hashable, rule: WindowRule, now: float) -> _Window:
         window = self._windows.get((key, rule.problem))
@@ -105,17 +109,17 @@ class RateLimiter:
                     refusals.append(RateLimited(rule.problem, wait, key))
             if refusals:
                 raise max(refusals, key=lambda r: r.retry_after)
-            for key, rule in concurrency:
-                if self._in_flight.get((key, rule.problem), 0) >= rule.calls:
-                    raise RateLimited(rule.problem, 1, key)
+            for key, limit in concurrency:
+                if self._in_flight.get((key, limit.problem), 0) >= limit.calls:
+                    raise RateLimited(limit.problem, 1, key)
             remaining: dict[str, int] = {}
             for key, rule in windows:
                 window = self._window(key, rule, now)
                 window.count += 1
                 remaining[rule.problem] = rule.calls - window.count
-            held = []
-            for key, rule in concurrency:
-                slot = (key, rule.problem)
+            held: list[Slot] = []
+            for key, limit in concurrency:
+                slot = (key, limit.problem)
                 self._in_flight[slot] = self._in_flight.get(slot, 0) + 1
                 held.append(slot)
             return Permit(self, held, remaining)
@@ -130,7 +134,7 @@ class RateLimiter:
         with self._lock:
             return self._in_flight.get((key, rule.problem), 0)
 
-    def _release(self, slots: list[Hashable]) -> None:
+    def _release(self, slots: list[Slot]) -> None:
         with self._lock:
             for slot in slots:
                 self._in_flight[slot] = max(0, self._in_flight.get(slot, 0) - 1)

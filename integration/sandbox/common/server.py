@@ -50,12 +50,11 @@ class SandboxServer:
         """Bind the socket now (so the port is known) and serve from a daemon thread."""
         if self._server is not None:
             return self
-        self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=self.handler
-        )
-        self.port = self._server.server_port
+        server = make_server(self.host, self.port, self.app, threaded=True, request_handler=self.handler)
+        self._server = server
+        self.port = server.server_port
         self._thread = threading.Thread(
-            target=lambda: self._server.serve_forever(poll_interval=0.05),
+            target=lambda: server.serve_forever(poll_interval=0.05),
             name=f"sandbox-http-{self.port}",
             daemon=True,
         )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response
 
-from .faults import QuickBooksFault, ThrottleExceeded
+from .faults import AuthenticationFailed, QuickBooksFault, ThrottleExceeded
 from .wire import format_envelope_time
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ def fault_response(sandbox: QuickBooksSandbox, fault: QuickBooksFault, realm_zon
         if policy.retry_after_header:
             response.headers["Retry-After"] = str(fault.retry_after)
         return response
-    if fault.status == 401:
-        return intuit_json(fault.body(int(now.timestamp() * 1000)), 401)  # type: ignore[arg-type]
+    if isinstance(fault, AuthenticationFailed):  # the one 401, with its own body
+        return intuit_json(fault.body(int(now.timestamp() * 1000)), 401)
     return intuit_json(fault.body(stamp), fault.status)
 
 
@@ -58,7 +58,7 @@ def create_app(sandbox: QuickBooksSandbox) -> Flask:
 
     app = Flask("quickbooks_sandbox")
     app.config["SANDBOX"] = sandbox
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # typed as any JSONProvider; Flask's default has it
     app.register_blueprint(api_blueprint(sandbox))
     app.register_blueprint(oauth_blueprint(sandbox))
     app.register_blueprint(admin_blueprint(sandbox), url_prefix="/_sandbox")

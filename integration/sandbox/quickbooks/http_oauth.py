@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from integration.sandbox.common.oauth import OAuthError
 from integration.sandbox.common.request_log import LoggedRequest
@@ -110,7 +111,7 @@ def oauth_blueprint(sandbox: QuickBooksSandbox) -> Blueprint:
         return intuit_json(sandbox.tokens.signer.jwks())
 
     @blueprint.route("/appcenter/connect/oauth2", methods=["GET", "POST"])
-    def authorize() -> Response:
+    def authorize() -> BaseResponse:
         """GET shows the consent page with company choice; POST answers it with a redirect."""
         values = request.values
         app = sandbox.tokens.apps.get(values.get("client_id", ""))

@@ -135,7 +135,9 @@ def name_item_refs(company: Company, body: dict[str, Any], existing: StoredEntit
     kept = _item_ids(existing.body.get("Line") or []) if existing else set()
     for line in body.get("Line") or []:
         detail = line.get("SalesItemLineDetail") if line.get("DetailType") == "SalesItemLineDetail" else None
-        ref = detail.get("ItemRef") if isinstance(detail, dict) else None
+        if not isinstance(detail, dict):
+            continue
+        ref = detail.get("ItemRef")
         if not isinstance(ref, dict) or not ref.get("value"):
             continue
         item = company.find("Item", str(ref["value"]))

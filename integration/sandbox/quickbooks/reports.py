@@ -169,7 +169,7 @@ def aged_receivables(company: Company, params: dict[str, str], now: datetime) ->
     titles = _bucket_titles(aging.period, aging.count)
     rows, names = _customer_buckets(aging, open_items(company, aging.as_of))
     totals = [ZERO] * len(titles)
-    report_rows = []
+    report_rows: list[dict[str, Any]] = []
     for customer_id in sorted(rows, key=lambda cid: names[cid].lower()):
         amounts = rows[customer_id]
         totals = [a + b for a, b in zip(totals, amounts, strict=True)]
@@ -191,7 +191,7 @@ def aged_receivables(company: Company, params: dict[str, str], now: datetime) ->
             "group": "GrandTotal",
         }
     )
-    columns = [{"ColTitle": "", "ColType": "Customer"}]
+    columns: list[dict[str, Any]] = [{"ColTitle": "", "ColType": "Customer"}]
     columns += [
         {"ColTitle": title, "ColType": "Money", "MetaData": [{"Name": "ColKey", "Value": key}]}
         for title, key in titles

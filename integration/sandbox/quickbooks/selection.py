@@ -16,7 +16,7 @@ difference, kept so existing clients of the sandbox see no change).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -150,7 +150,9 @@ def _holds(stored: Any, condition: Condition, change_filter: ChangeFilter = Chan
     if operator == "LIKE":
         return _like(stored, str(condition.value))
     if operator == "IN":
-        return any(_holds(stored, Condition(condition.path, "=", value)) for value in condition.value)
+        values = condition.value
+        assert isinstance(values, tuple), "the parser gives IN a tuple"
+        return any(_holds(stored, Condition(condition.path, "=", value)) for value in values)
     left, right = _coerce(stored, condition.value)
     if change_filter is ChangeFilter.EXCLUSIVE and isinstance(left, datetime):
         # The harsh reading of "changed since" (strictness.py): whole seconds, and `>=` as `>`.
@@ -197,6 +199,11 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, value)
 
 
+def _by(path: str) -> Callable[[Mapping[str, Any]], tuple[int, Any]]:
+    """The sort key of an ORDERBY term: the first value at its path."""
+    return lambda view: _sort_key((lookup(view, path) or [None])[0])
+
+
 def select(
     query: Query, views: Iterable[Mapping[str, Any]], change_filter: ChangeFilter = ChangeFilter.INCLUSIVE
 ) -> tuple[list[Mapping[str, Any]], int]:
@@ -211,9 +218,6 @@ def select(
     # Without ORDERBY the order is by Id, which keeps STARTPOSITION paging stable.
     chosen.sort(key=lambda view: _sort_key(view.get("Id")))
     for term in reversed(ordering):
-        chosen.sort(
-            key=lambda view, path=term.path: _sort_key((lookup(view, path) or [None])[0]),
-            reverse=term.descending,
-        )
+        chosen.sort(key=_by(term.path), reverse=term.descending)
     start = query.start_position - 1
     return chosen[start : start + query.max_results], len(chosen)

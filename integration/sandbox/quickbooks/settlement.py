@@ -86,8 +86,8 @@ def _settle_targets(company: Company, payment: StoredEntity) -> None:
     if not payment.deleted and not payment.voided:
         for line in payment.body.get("Line") or []:
             for link in line.get("LinkedTxn") or []:
-                target = str(link["TxnId"])
-                amounts[target] = amounts.get(target, ZERO) + line["Amount"]
+                linked = str(link["TxnId"])
+                amounts[linked] = amounts.get(linked, ZERO) + line["Amount"]
     for target_id in sorted(company.applications.replace(payment.id, amounts)):
         target = company.find("Invoice", target_id) or company.find("CreditMemo", target_id)
         if target is None:

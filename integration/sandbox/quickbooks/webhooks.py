@@ -137,8 +137,8 @@ class WebhookOutbox:
                 self._retired.append(self._dispatcher)
             self.subscription = subscription
             self._dispatcher = WebhookDispatcher(
-                encode=lambda events, sub=subscription: self.encode(sub, events),
-                target=lambda sub=subscription: sub.url,
+                encode=lambda events: self.encode(subscription, events),
+                target=lambda: subscription.url,
                 settings=self.settings,
                 faults=self.faults,
                 # Intuit treats anything but 200 as a failure (BWH).

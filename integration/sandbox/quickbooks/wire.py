@@ -103,7 +103,7 @@ def money_in(payload: Any) -> Any:
     sandbox reads as "not provided" (quickbooks-details.md §3.7).
     """
     if isinstance(payload, Mapping):
-        result = {}
+        result: dict[str, Any] = {}
         for key, value in payload.items():
             if value == "" or value is None:
                 continue

@@ -155,7 +155,7 @@ def contacts_blueprint(bp: Blueprint, sandbox: XeroSandbox) -> None:
                 contact.contact_number,
                 contact.email,
             )
-            return (
+            return bool(
                 (not ids or contact.contact_id in ids)
                 and (archived or contact.status != "ARCHIVED" or ids)
                 and (not term or any(term in s.lower() for s in searchable))

@@ -23,7 +23,7 @@ from .document_input import (
     resolve_contact,
 )
 from .errors import NotFound
-from .models import Credit
+from .models import Allocation, Credit
 from .parsing import FieldInvalid, body_json, elements, parse_date, parse_decimal
 from .queries import csv_list, page_request, paginate, select
 from .wire import CREDIT_COLLECTIONS, allocation_json, credit_json
@@ -126,9 +126,10 @@ def save_credit_note(books: OrganisationBooks, data: dict[str, Any], allow_updat
     return books.save_credit(credit, created=True)
 
 
-def allocate(books: OrganisationBooks, credit: Credit, data: dict[str, Any]):
+def allocate(books: OrganisationBooks, credit: Credit, data: dict[str, Any]) -> Allocation:
     """One allocation element: {"Invoice": {"InvoiceID"}, "Amount", "Date"}."""
-    reference = data.get("Invoice") if isinstance(data.get("Invoice"), dict) else {}
+    named = data.get("Invoice")
+    reference = named if isinstance(named, dict) else {}
     invoice = books.find_invoice(str(reference.get("InvoiceID") or reference.get("InvoiceNumber") or ""))
     if invoice is None:
         raise ElementInvalid("Invoice could not be found")  # unconfirmed wording

@@ -56,14 +56,16 @@ def payment_view(books: OrganisationBooks) -> Any:
 
 def create_payment(books: OrganisationBooks, data: dict[str, Any]) -> Payment:
     """A payment against the invoice named by InvoiceID or InvoiceNumber."""
-    reference = data.get("Invoice") if isinstance(data.get("Invoice"), dict) else {}
+    named = data.get("Invoice")
+    reference = named if isinstance(named, dict) else {}
     key = reference.get("InvoiceID") or reference.get("InvoiceNumber") or data.get("InvoiceNumber")
     if not key:
         raise ElementInvalid("You must specify either an Invoice, CreditNote, Prepayment or Overpayment")
     invoice = books.find_invoice(str(key))
     if invoice is None:
         raise ElementInvalid("Invoice could not be found")  # unconfirmed wording
-    account = data.get("Account") if isinstance(data.get("Account"), dict) else {}
+    given = data.get("Account")
+    account = given if isinstance(given, dict) else {}
     if not (account.get("Code") or account.get("AccountID") or data.get("Code")):
         raise ElementInvalid("Account code or AccountID must be specified")  # unconfirmed wording
     try:

@@ -140,34 +140,35 @@ def _pay(books, gen, invoice: Invoice, amount: Decimal, on: date, now: datetime)
 
 def _settle_history(books, gen, invoice: Invoice, persona: Persona, today: date, now: datetime) -> None:
     """What this customer has done about the invoice so far, had reminders gone out 7 days after due."""
-    reminded = invoice.due_date + timedelta(days=7) if invoice.due_date + timedelta(days=7) <= today else None
-    intent = payment_intent(persona, gen.rng, invoice.date, invoice.due_date, reminded)
+    due = invoice.due_date
+    assert due is not None, "only drafts have no due date, and they have no history"
+    reminded = due + timedelta(days=7) if due + timedelta(days=7) <= today else None
+    intent = payment_intent(persona, gen.rng, invoice.date, due, reminded)
     if reminded is not None and persona is Persona.PAYS_AFTER_REMINDER:
         invoice.first_reminded_on = reminded
         invoice.history.append(HistoryRecord("Note", "Payment reminder sent", _at(reminded, gen, now)))
-    if intent.disputes and invoice.due_date <= today:
+    if intent.disputes and due <= today:
         invoice.history.append(
             HistoryRecord(
                 "Note",
                 "Customer disputes this invoice: goods not received as ordered",
-                _at(invoice.due_date, gen, now),
+                _at(due, gen, now),
             )
         )
-    if not intent.due_by(today):
+    pay_on = intent.pay_on
+    if pay_on is None or not intent.due_by(today):
         return
-    if gen.chance(0.08) and intent.share == 1 and (intent.pay_on - invoice.date).days > 2:
+    if gen.chance(0.08) and intent.share == 1 and (pay_on - invoice.date).days > 2:
         first = (invoice.total * Decimal("0.5")).quantize(Decimal("0.01"))
         _pay(
             books,
             gen,
             invoice,
             first,
-            invoice.date + timedelta(days=(intent.pay_on - invoice.date).days // 2),
+            invoice.date + timedelta(days=(pay_on - invoice.date).days // 2),
             now,
         )
-    _pay(
-        books, gen, invoice, (invoice.amount_due * intent.share).quantize(Decimal("0.01")), intent.pay_on, now
-    )
+    _pay(books, gen, invoice, (invoice.amount_due * intent.share).quantize(Decimal("0.01")), pay_on, now)
 
 
 def _credit(
@@ -252,6 +253,7 @@ def _supplier_bills(
     for number in range(1, scale.invoices // 15 + 1):
         supplier = gen.choice(suppliers)
         issued = gen.date_between(start, today)
+        due = issued + timedelta(days=20)
         amount = gen.money(50, 3000)
         line = LineItem(
             gen.uuid(),
@@ -269,7 +271,7 @@ def _supplier_bills(
             supplier.contact_id,
             f"SUP-{number:05d}",
             issued,
-            issued + timedelta(days=20),
+            due,
             "AUTHORISED",
             _at(issued, gen, now),
             books.organisation.base_currency,
@@ -277,12 +279,12 @@ def _supplier_bills(
         )
         books.recompute_totals(bill)
         books.invoices[bill.invoice_id] = bill
-        if bill.due_date <= today and gen.chance(0.95):
+        if due <= today and gen.chance(0.95):
             payment = Payment(
                 gen.uuid(),
-                bill.due_date,
+                due,
                 bill.total,
-                _at(bill.due_date, gen, now),
+                _at(due, gen, now),
                 "ACCPAYPAYMENT",
                 invoice_id=bill.invoice_id,
             )
@@ -332,6 +334,7 @@ def seed_books(books: OrganisationBooks, seed: str | int, scale: DemoScale | Non
                 min(issued + timedelta(days=5), today),
                 now,
             )
+        assert contact.persona is not None, "every demo customer has a persona"
         _settle_history(books, invoices_gen, invoice, Persona(contact.persona), today, now)
     _write_off_bad_debts(books, gen.child("write-offs"), {c.contact_id: c for c in customers}, today, now)
     _supplier_bills(books, gen.child("bills"), scale, start, today, now)

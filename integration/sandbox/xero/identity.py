@@ -14,6 +14,7 @@ import html
 import json
 import secrets
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -102,7 +103,7 @@ _OAUTH_FIELDS = (
 )
 
 
-def reaches_organisations(scopes) -> bool:  # type: ignore[no-untyped-def]
+def reaches_organisations(scopes: Iterable[str]) -> bool:
     """Whether a consent connects organisations: "Sign in with Xero" asks for the OpenID scopes
     only and picks no organisation; any API scope (accounting.*) does."""
     return any(scope not in ("openid", "profile", "email", "offline_access") for scope in scopes)

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 ZERO = Decimal("0.00")
+# The type under another name, for classes with a field named `date` (it hides the type there).
+Day = date
 
 
 @dataclass
@@ -93,7 +95,7 @@ class Invoice:
     contact_id: str
     invoice_number: str
     date: date
-    due_date: date | None
+    due_date: Day | None
     status: str
     updated_at: datetime
     currency_code: str
@@ -107,12 +109,12 @@ class Invoice:
     amount_paid: Decimal = ZERO
     amount_credited: Decimal = ZERO
     sent_to_contact: bool = False
-    fully_paid_on: date | None = None
+    fully_paid_on: Day | None = None
     payment_ids: list[str] = field(default_factory=list)
     allocation_ids: list[str] = field(default_factory=list)
     history: list[HistoryRecord] = field(default_factory=list)
     created_by_client: str | None = None
-    first_reminded_on: date | None = None
+    first_reminded_on: Day | None = None
 
     @property
     def amount_due(self) -> Decimal:

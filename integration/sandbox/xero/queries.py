@@ -72,6 +72,11 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, value)
 
 
+def _by(view: Callable[[T], dict[str, Any]], field: str) -> Callable[[T], tuple[int, Any]]:
+    """The sort key of an `order` clause: the record's value of that field."""
+    return lambda record: _sort_key(view(record).get(field))
+
+
 def select(
     records: Iterable[T],
     view: Callable[[T], dict[str, Any]],
@@ -88,7 +93,7 @@ def select(
     predicate = compile_where(request.args.get("where"), fields)
     since = modified_since()
     change_filter: ChangeFilter = current_app.config.get("CHANGE_FILTER", ChangeFilter.INCLUSIVE)
-    chosen = []
+    chosen: list[T] = []
     for record in records:
         if keep is not None and not keep(record):
             continue
@@ -107,7 +112,7 @@ def select(
             if field is None:
                 raise BadQuery(f"No property or field '{name}' exists")
             descending = direction.strip().upper() == "DESC"
-            chosen.sort(key=lambda r, f=field: _sort_key(view(r).get(f)), reverse=descending)
+            chosen.sort(key=_by(view, field), reverse=descending)
     return chosen
 
 

@@ -150,9 +150,7 @@ class XeroSandbox:
         organisation = Organisation(
             tenant_id, name, created_at=self.clock.now(), short_code="!" + tenant_id[:5]
         )
-        books = OrganisationBooks(
-            organisation, self.clock, lambda event, t=tenant_id: self._changed(t, event)
-        )
+        books = OrganisationBooks(organisation, self.clock, lambda event: self._changed(tenant_id, event))
         self.organisations[tenant_id] = books
         return books
 

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from ..common.webhook_dispatch import DeliveryAttempt, post_body
 from .books import ChangeEvent
@@ -53,9 +54,9 @@ class XeroWebhookEncoder:
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
 
-    def event_json(self, event: TenantEvent) -> dict:
+    def event_json(self, event: TenantEvent) -> dict[str, Any]:
         change = event.change
-        body = {
+        body: dict[str, Any] = {
             "resourceUrl": f"{self.api_base()}/api.xro/2.0/{RESOURCE_PATHS[change.category]}/{change.resource_id}",
             "resourceId": change.resource_id,
             "eventDateUtc": event_date(change.at),

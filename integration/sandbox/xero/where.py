@@ -96,8 +96,9 @@ class _Parser:
 
     def parse(self) -> Predicate:
         predicate = self.or_expr()
-        if self.peek() is not None:
-            raise BadQuery(f"Syntax error near '{self.peek()[1]}'")  # type: ignore[index]
+        left = self.peek()
+        if left is not None:
+            raise BadQuery(f"Syntax error near '{left[1]}'")
         return predicate
 
     def or_expr(self) -> Predicate:
@@ -221,7 +222,7 @@ class _Parser:
         if len(parts) < 3:
             raise BadQuery("DateTime needs a year, a month and a day")
         try:
-            return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+            return datetime(*parts, tzinfo=UTC)  # type: ignore[arg-type,misc]  # 3 ints or more; past 7 a TypeError
         except (TypeError, ValueError) as exc:
             raise BadQuery("Invalid DateTime") from exc
 
