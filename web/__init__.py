@@ -11,7 +11,7 @@ import uuid
 from datetime import timedelta
 
 import structlog
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_wtf.csrf import CSRFProtect
 
 from runtime import jobs, logs
@@ -103,7 +103,7 @@ def _log_requests(app: Flask) -> None:
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
     @app.after_request
-    def finish(response):  # type: ignore[no-untyped-def]
+    def finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         log.info(
             "request",

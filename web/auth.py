@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import (
     LoginManager,
     UserMixin,
@@ -52,7 +53,7 @@ class Person(UserMixin):
 @login_manager.user_loader
 def load_person(session_token: str) -> Person | None:
     """The person of an open session; None (signed out) for an ended, expired or unknown one."""
-    user_id = person_signed_in(db.session, session_token)
+    user_id = person_signed_in(db.session(), session_token)
     user = db.session.get(User, user_id) if user_id is not None else None
     return Person(user, session_token) if user is not None else None
 
@@ -61,7 +62,7 @@ def load_person(session_token: str) -> Person | None:
 def renew_remembered(_app: Flask, user: Person) -> None:
     """A browser back with only its remember-me cookie (it was closed) gets a new session and a
     new cookie, ending when the old one would have: a copy of the old value is spent."""
-    renewed = renew_session(db.session, user.session_token)
+    renewed = renew_session(db.session(), user.session_token)
     if renewed is None:
         return
     token, left = renewed
@@ -81,8 +82,8 @@ def sign_in(user: User) -> None:
     """Start a new session for ``user`` in this browser, ending the one it had: every sign-in
     gets new cookies, so a value seen before it is worth nothing after it."""
     if current_user.is_authenticated:
-        end_session(db.session, current_user.session_token, "signed in again")
-    token = start_session(db.session, user.id, sign_in_lifetime())
+        end_session(db.session(), current_user.session_token, "signed in again")
+    token = start_session(db.session(), user.id, sign_in_lifetime())
     db.session.commit()
     login_user(Person(user, token), remember=True, duration=sign_in_lifetime())
 
@@ -103,10 +104,11 @@ def membership_or_404(organisation_id: int) -> Membership:
 def person_for_identity(provider: str, claims: dict[str, Any]) -> User:
     """The user who signs in with these ID-token claims: found, linked or created."""
     subject = str(claims["sub"])
-    session = db.session
+    session = db.session()
     identity = session.scalar(
         select(UserIdentity).where(UserIdentity.provider == provider, UserIdentity.subject == subject)
     )
+    user: User | None
     if identity is not None:
         user = identity.user
     else:
@@ -124,16 +126,16 @@ def person_for_identity(provider: str, claims: dict[str, Any]) -> User:
 
 
 @auth.get("/signin")
-def signin():  # type: ignore[no-untyped-def]
+def signin() -> ResponseReturnValue:
     """The sign-in page: one button per ledger this deployment is set up for."""
     return render_template("auth/signin.html", providers=configured_providers(app_settings()))
 
 
 @auth.post("/signout")
 @login_required
-def signout():  # type: ignore[no-untyped-def]
+def signout() -> ResponseReturnValue:
     """End this browser's session on the server, and forget its cookies."""
-    end_session(db.session, current_user.session_token)
+    end_session(db.session(), current_user.session_token)
     db.session.commit()
     logout_user()
     return redirect(url_for("auth.signin"))
@@ -141,9 +143,9 @@ def signout():  # type: ignore[no-untyped-def]
 
 @auth.post("/signout/everywhere")
 @login_required
-def signout_everywhere():  # type: ignore[no-untyped-def]
+def signout_everywhere() -> ResponseReturnValue:
     """End every session of the person, in every browser (a lost laptop, a shared computer)."""
-    ended = end_every_session(db.session, current_user.user.id)
+    ended = end_every_session(db.session(), current_user.user.id)
     db.session.commit()
     logout_user()
     flash(f"Signed out of Relance everywhere ({ended} session{'s' if ended != 1 else ''}).")

@@ -82,7 +82,7 @@ def sync_status() -> None:
             click.echo(f"       error: {error}")
 
 
-def _connection_of(organisation: str):  # type: ignore[no-untyped-def]
+def _connection_of(organisation: str):
     from sqlalchemy import select
 
     from integration.connections import Connection

@@ -70,7 +70,7 @@ def provider_endpoints(provider: str) -> ProviderEndpoints:
     return configured(provider).endpoints(app_settings())
 
 
-def start_flow(provider: str, purpose: str):  # type: ignore[no-untyped-def]
+def start_flow(provider: str, purpose: str) -> ResponseReturnValue:
     """Send the browser to the ledger, remembering what we asked in the signed session cookie."""
     found = provider_endpoints(provider)
     redirect_uri = app_settings().external_url + url_for("connect.callback", provider=provider)
@@ -88,19 +88,19 @@ def start_flow(provider: str, purpose: str):  # type: ignore[no-untyped-def]
 
 
 @connect.get("/connect/<provider>")
-def start(provider: str):  # type: ignore[no-untyped-def]
+def start(provider: str) -> ResponseReturnValue:
     """Connect organisations (and sign in, in the same consent)."""
     return start_flow(provider, "connect")
 
 
 @connect.get("/signin/<provider>")
-def signin(provider: str):  # type: ignore[no-untyped-def]
+def signin(provider: str) -> ResponseReturnValue:
     """Sign in with the ledger's identity only."""
     return start_flow(provider, "signin")
 
 
 @connect.get("/connect/<provider>/callback")
-def callback(provider: str):  # type: ignore[no-untyped-def]
+def callback(provider: str) -> ResponseReturnValue:
     pending = session.pop(PENDING, None)
     if not pending or pending["provider"] != provider or request.args.get("state") != pending["state"]:
         return render_template(
@@ -126,7 +126,7 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
             user = current_user.user
         if pending["purpose"] == "connect":
             tenants = configured(provider).consented_tenants(found, tokens.access_token, request.args)
-            connections = record_consent(db.session, found.provider, tokens, tenants, user)
+            connections = record_consent(db.session(), found.provider, tokens, tenants, user)
             flash(f"Connected {', '.join(c.tenant_name for c in connections) or 'nothing'}.")
         db.session.commit()
         if pending["purpose"] == "connect":
@@ -143,7 +143,7 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("dashboard.home"))
 
 
-def _not_granted(provider: str, purpose: str, error: str):  # type: ignore[no-untyped-def]
+def _not_granted(provider: str, purpose: str, error: str) -> ResponseReturnValue:
     """The ledger sent the person back without a code: they cancelled (``access_denied``, RFC 6749
     4.1.2.1), or the ledger refused the request. Either way they can start again from here."""
     ledger = provider_endpoints(provider).display_name
@@ -176,7 +176,7 @@ def _start_first_syncs(connection_ids: list[int]) -> None:
 
 @connect.get("/organisations/<int:organisation_id>/disconnect")
 @login_required
-def confirm_disconnect(organisation_id: int):  # type: ignore[no-untyped-def]
+def confirm_disconnect(organisation_id: int) -> ResponseReturnValue:
     """Ask before disconnecting: a page that says what disconnecting does, with the form that does it."""
     organisation = membership_or_404(organisation_id).organisation
     connection = db.session.scalar(select(Connection).where(Connection.organisation_id == organisation.id))
@@ -192,7 +192,7 @@ def confirm_disconnect(organisation_id: int):  # type: ignore[no-untyped-def]
 
 @connect.post("/organisations/<int:organisation_id>/disconnect")
 @login_required
-def disconnect_organisation(organisation_id: int):  # type: ignore[no-untyped-def]
+def disconnect_organisation(organisation_id: int) -> ResponseReturnValue:
     """Disconnect from Relance: stop at once, tell the ledger in a job. Synced data stays."""
     if request.form.get("confirm") != "yes":  # not sent from the confirmation page: ask there first
         return redirect(url_for("connect.confirm_disconnect", organisation_id=organisation_id), 303)
@@ -204,7 +204,7 @@ def disconnect_organisation(organisation_id: int):  # type: ignore[no-untyped-de
     if connection is None:
         abort(404)
     if connection.status != ConnectionStatus.DISCONNECTED.value:
-        disconnect(db.session, connection, "disconnected in Relance", actor_user_id=current_user.user.id)
+        disconnect(db.session(), connection, "disconnected in Relance", actor_user_id=current_user.user.id)
         db.session.commit()
         start_job(tell_ledger_disconnected, current_user.user.id, organisation_id, connection.id)
         flash(f"{connection.tenant_name} is disconnected. Its data stays in Relance; reconnect any time.")

@@ -22,7 +22,7 @@ dashboard = Blueprint("dashboard", __name__)
 
 @dashboard.get("/")
 @login_required
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     rows = db.session.execute(
         select(Organisation, Connection, Membership.role)
         .join(Membership, Membership.organisation_id == Organisation.id)
@@ -32,7 +32,7 @@ def home():  # type: ignore[no-untyped-def]
     ).all()
     statuses = {
         status.organisation_id: status
-        for status in sync_statuses(db.session, [organisation.id for organisation, _, _ in rows])
+        for status in sync_statuses(db.session(), [organisation.id for organisation, _, _ in rows])
     }
     return render_template(
         "dashboard/home.html",

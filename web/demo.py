@@ -144,7 +144,7 @@ def _run(settings: Settings, ports: DemoPorts) -> int:
     ledgers = _start_sandboxes(settings, ports, web_url)
     xero, quickbooks = ledgers.xero, ledgers.quickbooks
     mailbox_folder = instance / "mailbox"
-    mailbox = Controller(Mailbox(str(mailbox_folder)), hostname="127.0.0.1", port=ports.mail)
+    mailbox = Controller(Mailbox(mailbox_folder), hostname="127.0.0.1", port=ports.mail)
     try:
         mailbox.start()
         # A restored sandbox keeps Relance's webhook subscription: keep its key, so that one

@@ -8,6 +8,7 @@ id that the page also shows, so that a person reporting it can be matched to the
 from __future__ import annotations
 
 from flask import Flask, g, render_template
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from runtime.db import db
@@ -37,7 +38,7 @@ def register_error_pages(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
 
 
-def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+def _http_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     if code < 400:
         return error
@@ -49,7 +50,7 @@ def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
     return _page(code, message), code, _allow_header(error)
 
 
-def _internal_error(error: HTTPException):  # type: ignore[no-untyped-def]
+def _internal_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     db.session.rollback()  # the failure may have left the transaction unusable; the layout reads the user
     if code == 500:

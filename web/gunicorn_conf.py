@@ -45,5 +45,5 @@ timeout = 30  # a worker whose main loop is silent this long is replaced
 graceful_timeout = 20
 
 
-def post_fork(_server, _worker):  # type: ignore[no-untyped-def]
+def post_fork(_server: object, _worker: object) -> None:
     db.after_fork()

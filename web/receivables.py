@@ -36,7 +36,7 @@ def _report(organisation_id: int) -> AgedReceivables:
             as_of = date.fromisoformat(request.args["as_of"])
         except ValueError:
             abort(400, description="as_of must be a date written YYYY-MM-DD")
-    return aged_receivables(db.session, organisation.id, as_of, detail=_detail())
+    return aged_receivables(db.session(), organisation.id, as_of, detail=_detail())
 
 
 def _detail() -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, abort, g, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from rq.job import Job
 from sqlalchemy import select
@@ -143,7 +144,7 @@ def enforce(app: Flask) -> None:
     from web.auth import login_manager
 
     @app.before_request
-    def check_access():  # type: ignore[no-untyped-def]
+    def check_access() -> ResponseReturnValue | None:
         if request.endpoint is None:
             return None  # no such route: routing answers 404 or 405
         access = ROUTES.get(request.endpoint)

@@ -11,10 +11,11 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField, StringField
-from wtforms.fields import SelectChoice
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # types-WTForms predates it (WTForms 3.3)
 from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
 from integration.zones import is_zone
@@ -158,7 +159,7 @@ def _set_zone(organisation: Organisation, zone: str) -> None:
 
 @settings_area.route("/organisations/<int:organisation_id>/settings", methods=["GET", "POST"])
 @login_required
-def edit(organisation_id: int):  # type: ignore[no-untyped-def]
+def edit(organisation_id: int) -> ResponseReturnValue:
     organisation = _organisation_for_change(organisation_id)
     settings = db.session.get(CollectionSettings, organisation.id) or settings_of(organisation.id)
     before = {**_current(settings), "timezone": _zone_choice(organisation)}
@@ -171,7 +172,7 @@ def edit(organisation_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         _set_zone(organisation, form.timezone.data or "")
         settings.aging_basis = form.aging_basis.data
-        settings.aging_edges = parse_edges(form.aging_edges.data)
+        settings.aging_edges = parse_edges(form.aging_edges.data or "")
         day = form.weekly_report_weekday.data
         settings.weekly_report_weekday = int(day) if day else None
         threshold = form.large_account_threshold.data
@@ -184,7 +185,7 @@ def edit(organisation_id: int):  # type: ignore[no-untyped-def]
         changed = {key: str(after[key]) for key in after if after[key] != before[key]}
         if changed:
             record(
-                db.session,
+                db.session(),
                 organisation.id,
                 "settings.changed",
                 "collection settings",

@@ -82,7 +82,7 @@ def receive(ledger: LedgerProvider) -> Response:
         log.exception("webhook.reader_failed", provider=provider, bytes=len(body))
         return _keep_unreadable(provider, body, f"Relance could not read it ({type(error).__name__})")
     try:
-        stored = store_events(db.session, events)
+        stored = store_events(db.session(), events)
         db.session.commit()
     except DataError as error:  # a value the database refuses is the body's fault, not an outage
         db.session.rollback()
@@ -95,7 +95,7 @@ def receive(ledger: LedgerProvider) -> Response:
 
 
 def _keep_unreadable(provider: str, body: bytes, problem: str) -> Response:
-    store_malformed(db.session, provider, body, problem)
+    store_malformed(db.session(), provider, body, problem)
     db.session.commit()
     log.warning("webhook.unreadable", provider=provider, problem=problem, bytes=len(body))
     return Response(f"unreadable {provider} webhook payload: {problem}\n", status=400, mimetype="text/plain")

@@ -168,6 +168,8 @@ def confirm_disconnected_in_ledger(connection_id: int) -> bool:
     except ReconnectRequired:
         session.expire_all()
         connection = session.get(Connection, connection_id)
+        if connection is None:  # deleted while we asked the ledger: nothing left to mark
+            return False
     disconnect(session, connection, f"disconnected in {ledger.display_name}")
     session.commit()
     return True

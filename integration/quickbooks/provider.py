@@ -49,7 +49,7 @@ class QuickBooksProvider:
     # quickbooks-details.md §8.3: HMAC-SHA256 of the raw body with the app's verifier token, base64.
     webhook_signature_header = "intuit-signature"
     # The app's Launch URL and Disconnect URL, as registered in Intuit's developer portal.
-    entry_points = (
+    entry_points: tuple[EntryPoint, ...] = (
         EntryPoint("launch", "/marketplace/quickbooks/launch"),
         EntryPoint("disconnected", "/marketplace/quickbooks/disconnect"),
     )

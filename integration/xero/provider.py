@@ -35,7 +35,7 @@ class XeroProvider:
     # xero-details.md §7.2: HMAC-SHA256 of the raw body with the webhook key, base64.
     webhook_signature_header = "x-xero-signature"
     # The Xero App Store's sign-up: one consent signs the person up and connects their organisations.
-    entry_points = (EntryPoint("signup", "/marketplace/xero/signup"),)
+    entry_points: tuple[EntryPoint, ...] = (EntryPoint("signup", "/marketplace/xero/signup"),)
 
     def is_configured(self, settings: Settings) -> bool:
         return bool(settings.xero_client_id)
