@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
@@ -144,7 +145,8 @@ def page(organisation_id: int) -> str:
     """The report as a page of the app: the totals, the day and the detail as controls, sortable."""
     report = _report(organisation_id)
     column, descending, rows = _sorting(report)
-    money, day = formatters(report.base_currency, str(get_locale()))
+    locale = str(get_locale())
+    money, day = formatters(report.base_currency, locale)
     chosen: dict[str, Any] = {
         "as_of": request.args.get("as_of") or None,
         "detail": "1" if _detail() else None,
@@ -173,6 +175,7 @@ def page(organisation_id: int) -> str:
         customer_link=customer_link,
         money=money,
         day=day,
+        long_date=format_date(report.as_of, "long", locale=locale),
         kind_names=KIND_NAMES,
         detail=_detail(),
         first_sync_counts=_first_sync_counts(report),
