@@ -231,3 +231,16 @@ def test_each_row_links_to_its_customer_page_where_there_is_one(app, client, peo
         assert customer_page in text
     else:  # the customers area is not in this build: the name, without a link that would 404
         assert "<td>Tui Catering</td>" in text and "/customers/" not in text
+
+
+def test_the_page_reads_in_french(client, people) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = people["Harbour Cafe Ltd"]
+    sign_in(client, user_id)
+
+    text = client.get(
+        f"/organisations/{organisation_id}/aged-receivables?as_of=2026-06-30",
+        headers={"Accept-Language": "fr-FR"},
+    ).text
+
+    assert "Encours total" in text and "Non échu" in text and "Plus de 120 jours" in text
+    assert "250,00\xa0$NZ" in text and "30 juin 2026" in text
