@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime import clock
@@ -34,6 +34,33 @@ class CollectionSettings(Base):
     # The weekly collections report goes to the owners on this weekday (0 Monday .. 6 Sunday),
     # in the organisation's time zone; None: no weekly report.
     weekly_report_weekday: Mapped[int | None] = mapped_column(Integer, default=DEFAULT_WEEKLY_REPORT_WEEKDAY)
+    # Who the reminders come from, as the customer sees it: the display name of the From header
+    # and the address their replies go to (Reply-To). Issue #15's dispatch reads these two when it
+    # writes a reminder; None: the organisation's name, and no Reply-To (replies go to the sender).
+    sender_name: Mapped[str | None] = mapped_column(String(100), default=None)
+    reply_to: Mapped[str | None] = mapped_column(String(254), default=None)
+
+
+class OrganisationLogo(Base):
+    """The logo an organisation put in its settings: shown there, and for its reminders and PDFs.
+
+    Kept in the database (at most MAX_LOGO_BYTES) so that every web process and worker has it
+    without shared storage; its content type is what its bytes are (checked at upload), not what
+    the browser said."""
+
+    __tablename__ = "organisation_logos"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(32))  # image/png or image/jpeg
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+    uploaded_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+MAX_LOGO_BYTES = 200 * 1024
 
 
 class AgingSnapshot(Base):

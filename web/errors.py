@@ -21,12 +21,15 @@ TITLES = {
     403: "You cannot do that here",
     404: "Page not found",
     405: "That cannot be done to this page",
+    413: "That is too large",
     500: "Something went wrong on our side",
     503: "Not available right now",
 }
 MESSAGES = {  # when the code that stopped gave no reason of its own
     400: "Something in the address or the form was not as Relance expects. Go back and try again.",
     404: "There is no page at this address, or it is not yours to see.",
+    413: "What you sent is larger than Relance takes (1 MB for a form; a logo may be 200 KB). "
+    "Go back and choose a smaller file.",
     500: "Relance could not finish this. Please try again in a moment; if it happens again, "
     "tell whoever runs Relance the reference below.",
 }

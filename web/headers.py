@@ -1,8 +1,10 @@
 """Security headers on every answer: what the browser may load, frame, sniff and tell other sites.
 
 The Content-Security-Policy allows scripts and styles from Relance's own files only: the app's
-pages use one stylesheet (web/static/relance.css) and no script. The one inline ``<style>`` is the
-aged receivables page's (the same template prints the PDF); it carries this request's nonce.
+pages use one stylesheet (web/static/relance.css) and Relance's own script files. No page has an
+inline ``<style>`` now (the aged receivables page is an app page; only its PDF keeps the print
+stylesheet); ``csp_nonce()`` remains for one that would need it, which then carries this
+request's nonce.
 Every environment sends these, so a page that breaks them breaks in development first; HSTS
 only in production (or behind https), since it pins a host to https for a year.
 """

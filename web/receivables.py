@@ -3,7 +3,9 @@ as a printable PDF.
 
 Only people of the organisation see it (anyone else gets 404, as for a page that does not exist).
 `?as_of=YYYY-MM-DD` asks for another day than the organisation's today; `?detail=1` lists each
-open item under its customer.
+open item under its customer. The page shows both as a form's controls, and sorts its rows by
+`?sort=customer|total|<bucket index>&order=asc|desc` (on the server: it works without JavaScript);
+the downloads take the same day and detail, and always list customers by name, as printed.
 
 A download is named after the organisation and the day (``Harbour Cafe Ltd aged receivables
 2026-06-30.pdf``), so that the files of several clients and days can sit in one folder.
@@ -14,16 +16,27 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, request
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from reminders.receivables.report import AgedReceivables, aged_receivables
-from reminders.reports.exports import PdfUnavailable, receivables_csv, receivables_html, receivables_pdf
+from reminders.receivables.aging import ItemKind
+from reminders.receivables.report import AgedReceivables, ReceivablesRow, aged_receivables
+from reminders.reports.exports import (
+    PdfUnavailable,
+    formatters,
+    receivables_csv,
+    receivables_pdf,
+)
 from runtime.db import db
 from web.auth import membership_or_404
-from web.headers import csp_nonce
 
 receivables = Blueprint("receivables", __name__)
 
@@ -77,11 +90,98 @@ def _locale() -> str:
     )
 
 
+KIND_NAMES = {
+    ItemKind.INVOICE.value: _l("Invoice"),
+    ItemKind.CREDIT_NOTE.value: _l("Credit note"),
+    ItemKind.OVERPAYMENT.value: _l("Overpayment"),
+    ItemKind.PREPAYMENT.value: _l("Prepayment"),
+    ItemKind.PAYMENT.value: _l("Unapplied payment"),
+}
+RECORD_NAMES = {
+    "contacts": _l("customers"),
+    "invoices": _l("invoices"),
+    "credit_notes": _l("credit notes"),
+    "payments": _l("payments"),
+}
+
+
+def bucket_heading(label: str) -> str:
+    """A bucket's column, in the page's language: "current" -> "Current", "1-30" -> "1-30 days",
+    "over 120" -> "Over 120 days" (the labels of reminders.receivables.aging.Buckets)."""
+    if label == "current":
+        return _("Current")
+    if label.startswith("over "):
+        return _("Over %(days)s days", days=label.removeprefix("over "))
+    return _("%(range)s days", range=label)
+
+
+def _sorting(report: AgedReceivables) -> tuple[str, bool, list[ReceivablesRow]]:
+    column = request.args.get("sort") or "customer"
+    order = request.args.get("order") or "asc"
+    if order not in ("asc", "desc"):
+        abort(400, description=_("order must be asc or desc"))
+    try:
+        rows = report.ordered_by(column, descending=order == "desc")
+    except ValueError:
+        abort(400, description=_("sort must be customer, total or the number of a bucket column"))
+    return column, order == "desc", rows
+
+
+def _first_sync_counts(report: AgedReceivables) -> str:
+    """ "1,200 invoices, 340 payments (reading now)": what the first sync has read so far."""
+    if report.first_sync is None:
+        return ""
+    locale = str(get_locale())
+    parts = []
+    for kind, count in report.first_sync.counts.items():
+        words = f"{format_decimal(count, locale=locale)} {RECORD_NAMES.get(kind, kind)}"
+        parts.append(_("%(what)s (reading now)", what=words) if kind == report.first_sync.reading else words)
+    return ", ".join(parts)
+
+
 @receivables.get("/organisations/<int:organisation_id>/aged-receivables")
 @login_required
-def page(organisation_id: int) -> Response:
-    page = receivables_html(_report(organisation_id), _locale(), style_nonce=csp_nonce())
-    return Response(page, mimetype="text/html")
+def page(organisation_id: int) -> str:
+    """The report as a page of the app: the totals, the day and the detail as controls, sortable."""
+    report = _report(organisation_id)
+    column, descending, rows = _sorting(report)
+    locale = str(get_locale())
+    money, day = formatters(report.base_currency, locale)
+    chosen: dict[str, Any] = {
+        "as_of": request.args.get("as_of") or None,
+        "detail": "1" if _detail() else None,
+    }
+    customer_pages = "customers.page" in current_app.view_functions
+
+    def sort_link(name: str) -> str:
+        """Sorting by ``name``: descending first for amounts, then the other way on a second click."""
+        first = "asc" if name == "customer" else "desc"
+        order = ("asc" if descending else "desc") if name == column else first
+        return url_for("receivables.page", organisation_id=organisation_id, sort=name, order=order, **chosen)
+
+    def customer_link(row: ReceivablesRow) -> str | None:
+        if not customer_pages or row.customer_id is None:
+            return None
+        return url_for("customers.page", organisation_id=organisation_id, customer_id=row.customer_id)
+
+    return render_template(
+        "receivables/page.html",
+        report=report,
+        rows=rows,
+        headings=[bucket_heading(label) for label in report.labels],
+        sort_column=column,
+        descending=descending,
+        sort_link=sort_link,
+        customer_link=customer_link,
+        money=money,
+        day=day,
+        long_date=format_date(report.as_of, "long", locale=locale),
+        kind_names=KIND_NAMES,
+        detail=_detail(),
+        first_sync_counts=_first_sync_counts(report),
+        csv_url=url_for("receivables.csv_file", organisation_id=organisation_id, **chosen),
+        pdf_url=url_for("receivables.pdf_file", organisation_id=organisation_id, **chosen),
+    )
 
 
 @receivables.get("/organisations/<int:organisation_id>/aged-receivables.csv")

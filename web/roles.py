@@ -81,6 +81,8 @@ ROUTES: dict[str, Access] = {
     "receivables.csv_file": people_of_the_organisation(*EVERY_ROLE),
     "receivables.pdf_file": people_of_the_organisation(*EVERY_ROLE),
     "settings.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
+    # Everyone of the organisation sees its logo (on its pages, reminders and reports).
+    "settings.logo": people_of_the_organisation(*EVERY_ROLE),
     # The ledgers sign their deliveries; the signature is checked instead of a person.
     "webhooks.xero": ANYONE,
     "webhooks.quickbooks": ANYONE,

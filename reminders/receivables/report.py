@@ -87,6 +87,7 @@ class ReceivablesRow:
     amounts: list[Decimal]  # base currency, per bucket
     by_currency: dict[str, list[Decimal]]
     items: list[OpenItem] = field(default_factory=list)
+    customer_id: int | None = None  # the mirror's Customer.id (None for a customer not mirrored yet)
 
     @property
     def total(self) -> Decimal:
@@ -113,6 +114,19 @@ class AgedReceivables:
     def total(self) -> Decimal:
         return sum(self.totals, ZERO)
 
+    def ordered_by(self, column: str, descending: bool = False) -> list[ReceivablesRow]:
+        """The rows sorted by ``column``: "customer", "total" or a bucket's index ("0", "1", …);
+        ties (and an unknown column) by name. Raises ValueError for a column that is none of these."""
+        by_name = sorted(self.rows, key=lambda row: (row.name.casefold(), row.customer_ledger_id))
+        if column == "customer":
+            return by_name[::-1] if descending else by_name
+        if column == "total":
+            return sorted(by_name, key=lambda row: row.total, reverse=descending)
+        if column.isascii() and column.isdigit() and int(column) < len(self.labels):
+            bucket = int(column)
+            return sorted(by_name, key=lambda row: row.amounts[bucket], reverse=descending)
+        raise ValueError(f"no column {column!r} to sort by")
+
 
 def aged_receivables(
     session: Session,
@@ -132,20 +146,22 @@ def aged_receivables(
     buckets = buckets or Buckets(tuple(chosen.aging_edges))
     basis = basis or AgingBasis(chosen.aging_basis)
     aging = aging_report(session, organisation_id, day, basis, buckets, credits=True)
-    names = dict(
-        session.execute(
-            select(Customer.ledger_id, Customer.name).where(
+    mirrored = {
+        ledger_id: (customer_id, name)
+        for ledger_id, customer_id, name in session.execute(
+            select(Customer.ledger_id, Customer.id, Customer.name).where(
                 Customer.organisation_id == organisation_id,
                 Customer.ledger_id.in_([c.customer_ledger_id for c in aging.customers]),
             )
-        ).all()
-    )
+        )
+    }
     rows = {
         c.customer_ledger_id: ReceivablesRow(
             c.customer_ledger_id,
-            names.get(c.customer_ledger_id, c.customer_ledger_id),
+            mirrored.get(c.customer_ledger_id, (None, c.customer_ledger_id))[1],
             c.amounts,
             c.by_currency,
+            customer_id=mirrored.get(c.customer_ledger_id, (None, None))[0],
         )
         for c in aging.customers
     }

@@ -20,10 +20,12 @@ from hypothesis import strategies as st
 from werkzeug.routing import Rule
 
 from integration.connections import Connection
+from reminders.logos import check_logo, keep_logo
 from runtime import clock
 from runtime.tenancy import Membership, Organisation, Role, User
 from sync.models import SyncState
 from tests.web.test_receivables import sign_in
+from tests.web.test_settings import png
 from web.request_limits import LARGEST_ID
 
 settings.register_profile(
@@ -158,6 +160,7 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
     session.add(connection)
     session.flush()
     session.add(SyncState(connection_id=connection.id, first_completed_at=clock.now()))  # the mirror is whole
+    keep_logo(session, organisation.id, check_logo(png()))  # so that its logo's address answers too
     session.commit()
     return organisation.id, user.id
 

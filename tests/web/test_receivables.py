@@ -116,3 +116,131 @@ def test_a_date_that_is_not_a_date_is_a_clear_400(client, people) -> None:  # ty
     answer = client.get(f"/organisations/{organisation_id}/aged-receivables.csv?as_of=30/06/2026")
 
     assert answer.status_code == 400 and "YYYY-MM-DD" in answer.text
+
+
+@pytest.fixture
+def three_customers(session, people):  # type: ignore[no-untyped-def]
+    """Harbour Cafe's customers: Tui Catering owes 250.00 (30 days late at 30 June), Kowhai
+    Florists 900.00 not yet due, Abel Tasman Tours 40.00 over 30 days late."""
+    organisation_id, _ = people["Harbour Cafe Ltd"]
+    for ledger_id, name in (("c-2", "Kowhai Florists"), ("c-3", "Abel Tasman Tours")):
+        session.add(
+            Customer(organisation_id=organisation_id, ledger_id=ledger_id, name=name, ledger_updated_at=STAMP)
+        )
+    invoice(session, organisation_id, "i-2", "c-2", "900.00", date(2026, 6, 20), date(2026, 7, 20))
+    invoice(session, organisation_id, "i-3", "c-3", "40.00", date(2026, 4, 1), date(2026, 5, 1))
+    session.commit()
+    return people
+
+
+def _names_in_order(text: str) -> list[str]:
+    names = ("Tui Catering", "Kowhai Florists", "Abel Tasman Tours")
+    body = text.split("<tbody>", 1)[1]
+    return sorted(names, key=body.index)
+
+
+def test_the_page_is_part_of_the_app_with_the_total_first_and_its_controls(client, people) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = people["Harbour Cafe Ltd"]
+    sign_in(client, user_id)
+
+    text = client.get(
+        f"/organisations/{organisation_id}/aged-receivables?as_of=2026-06-30&detail=1",
+        headers={"Accept-Language": "en-NZ"},
+    ).text
+
+    assert 'nav class="areas"' in text and f'href="/organisations/{organisation_id}/settings"' in text
+    assert text.index("Total owed") < text.index("Tui Catering")  # the total comes first
+    assert '<input type="date" name="as_of" value="2026-06-30"' in text
+    assert '<option value="1" selected>Every open item</option>' in text
+    assert (
+        f'href="/organisations/{organisation_id}/aged-receivables.csv?as_of=2026-06-30&amp;detail=1"' in text
+    )
+    assert (
+        f'href="/organisations/{organisation_id}/aged-receivables.pdf?as_of=2026-06-30&amp;detail=1"' in text
+    )
+    assert "Invoice" in text and "1-30 days" in text
+
+
+def test_changing_the_day_changes_the_figures(client, three_customers) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = three_customers["Harbour Cafe Ltd"]
+    sign_in(client, user_id)
+
+    before_any = client.get(f"/organisations/{organisation_id}/aged-receivables?as_of=2026-03-31").text
+    end_of_june = client.get(f"/organisations/{organisation_id}/aged-receivables?as_of=2026-06-30").text
+
+    assert "Nothing is owed on this date." in before_any
+    assert "Tui Catering" in end_of_june and "$1,190.00" in end_of_june
+
+
+def test_rows_sort_by_customer_a_bucket_or_the_total(client, three_customers) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = three_customers["Harbour Cafe Ltd"]
+    sign_in(client, user_id)
+    base = f"/organisations/{organisation_id}/aged-receivables?as_of=2026-06-30"
+
+    by_name = client.get(base).text
+    by_total = client.get(f"{base}&sort=total&order=desc").text
+    smallest_first = client.get(f"{base}&sort=total&order=asc").text
+    current_first = client.get(f"{base}&sort=0&order=desc").text
+
+    assert _names_in_order(by_name) == ["Abel Tasman Tours", "Kowhai Florists", "Tui Catering"]
+    assert _names_in_order(by_total) == ["Kowhai Florists", "Tui Catering", "Abel Tasman Tours"]
+    assert _names_in_order(smallest_first) == ["Abel Tasman Tours", "Tui Catering", "Kowhai Florists"]
+    assert _names_in_order(current_first)[0] == "Kowhai Florists"
+    # The column sorted by says so, and its link turns the order around; the day is kept.
+    assert 'aria-sort="descending"' in by_total
+    assert "sort=total&amp;order=asc&amp;as_of=2026-06-30" in by_total
+
+
+def test_a_column_that_does_not_exist_is_a_clear_400(client, people) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = people["Harbour Cafe Ltd"]
+    sign_in(client, user_id)
+    base = f"/organisations/{organisation_id}/aged-receivables"
+
+    for query in ("sort=name", "sort=9", "sort=-1", "sort=total&order=up", "sort=\uff11"):
+        answer = client.get(f"{base}?{query}")
+        assert answer.status_code == 400, query
+    assert "sort must be customer, total" in client.get(f"{base}?sort=name").text
+
+
+def test_the_downloads_keep_the_names_order_whatever_the_page_is_sorted_by(client, three_customers) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = three_customers["Harbour Cafe Ltd"]
+    sign_in(client, user_id)
+
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    f"/organisations/{organisation_id}/aged-receivables.csv?as_of=2026-06-30&sort=total&order=desc"
+                ).text
+            )
+        )
+    )
+
+    assert [row[0] for row in rows[1:]] == ["Abel Tasman Tours", "Kowhai Florists", "Tui Catering", "Total"]
+
+
+def test_each_row_links_to_its_customer_page_where_there_is_one(app, client, people, session) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = people["Harbour Cafe Ltd"]
+    customer_id = session.query(Customer.id).filter_by(organisation_id=organisation_id).scalar()
+    sign_in(client, user_id)
+
+    text = client.get(f"/organisations/{organisation_id}/aged-receivables?as_of=2026-06-30").text
+
+    customer_page = f'<a href="/organisations/{organisation_id}/customers/{customer_id}">Tui Catering</a>'
+    if "customers.page" in app.view_functions:
+        assert customer_page in text
+    else:  # the customers area is not in this build: the name, without a link that would 404
+        assert "<td>Tui Catering</td>" in text and "/customers/" not in text
+
+
+def test_the_page_reads_in_french(client, people) -> None:  # type: ignore[no-untyped-def]
+    organisation_id, user_id = people["Harbour Cafe Ltd"]
+    sign_in(client, user_id)
+
+    text = client.get(
+        f"/organisations/{organisation_id}/aged-receivables?as_of=2026-06-30",
+        headers={"Accept-Language": "fr-FR"},
+    ).text
+
+    assert "Encours total" in text and "Non échu" in text and "Plus de 120 jours" in text
+    assert "250,00\xa0$NZ" in text and "30 juin 2026" in text

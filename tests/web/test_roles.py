@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
 from integration.connections.oauth import TokenSet
+from reminders.logos import check_logo, keep_logo
 from runtime import clock, jobs
 from runtime.tenancy import Membership, Organisation, Role, User
 from tests.web.test_receivables import sign_in
+from tests.web.test_settings import png
 from web.roles import JOBS, ROUTES
 
 PERSONS = ("nobody", "stranger", Role.OWNER, Role.ACCOUNTANT, Role.MEMBER)
@@ -42,6 +44,7 @@ def harbour(session, redis_client):  # type: ignore[no-untyped-def]
         session.add(
             Membership(user_id=people[role], organisation_id=connection.organisation_id, role=role.value)
         )
+    keep_logo(session, connection.organisation_id, check_logo(png()))  # its address answers
     session.commit()
     return connection.organisation_id, connection.id, people
 

@@ -81,7 +81,6 @@ NOT_YET_TRANSLATED = {
     "templates/connect/disconnected.html",
     "templates/dashboard/home.html",
     "templates/problem.html",
-    "templates/settings/edit.html",
 }
 
 
