@@ -17,10 +17,12 @@ from runtime import clock, jobs
 from runtime.tenancy import Membership, Organisation, Role, User
 from sync.models import Customer
 from tests.reminders.conftest import STAMP, invoice
-from tests.web.test_receivables import people, sign_in  # noqa: F401  (a fixture)
+from tests.web import test_receivables
+from tests.web.test_receivables import sign_in
 
 TODAY = date(2026, 7, 1)
 ENGLISH = {"Accept-Language": "en-GB"}
+people = test_receivables.people  # two organisations, each with its owner and one customer
 
 
 @pytest.fixture(autouse=True)
@@ -124,7 +126,7 @@ def test_the_practice_view_searches_by_name(client, accountant) -> None:  # type
     nothing = client.get("/?q=100%25", headers=ENGLISH).text
 
     assert names(found) == ["Kauri Builders"]
-    assert names(nothing) == [] and "No organisation’s name contains “100%”." in nothing
+    assert names(nothing) == [] and "No organisation\u2019s name contains \u201c100%\u201d." in nothing
 
 
 @pytest.mark.parametrize("query", ["sort=password", "dir=sideways", "q=" + "x" * 101])
