@@ -22,11 +22,12 @@ from integration.providers import configured_providers
 from reminders.attention import Attention, AttentionKind, going_out_today, needing_attention
 from reminders.receivables.overview import (
     FirstOrder,
-    Overview,
+    PracticeFigures,
     aging_today,
     aging_trend,
     customers_to_act_on,
     overview,
+    practice_figures,
 )
 from runtime import clock
 from runtime.db import db
@@ -63,13 +64,13 @@ class PracticeRow:
     connection: Connection | None
     role: str
     status: SyncStatus | None
-    figures: Overview
+    figures: PracticeFigures
     attention: list[Attention]
     going_out: int | None
 
     def key(self, sort: str) -> tuple[Any, ...]:
         """How the row orders by ``sort``: rows without a figure go last either way."""
-        today = self.figures.today
+        today = self.figures
         value: Any = {
             "name": self.organisation.name.casefold(),
             "owed": today.owed,
@@ -117,7 +118,7 @@ def home() -> ResponseReturnValue:
             connection,
             role,
             statuses.get(organisation.id),
-            overview(db.session(), organisation.id, clock.today(organisation.timezone)),
+            practice_figures(db.session(), organisation.id, clock.today(organisation.timezone)),
             attention.get(organisation.id, []),
             None if going_out is None else going_out.get(organisation.id, 0),
         )

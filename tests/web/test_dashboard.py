@@ -243,3 +243,15 @@ def test_another_organisations_dashboard_is_not_found(client, people) -> None:  
     sign_in(client, user_id)
     assert client.get(f"/organisations/{kauri}").status_code == 404
     assert client.post(f"/organisations/{kauri}/sync").status_code in (400, 404)
+
+
+def test_the_practice_views_dso_and_its_change_are_the_key_figures(client, accountant, session) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, accountant["user_id"])
+    today = [key_figures(session, accountant[name], TODAY) for name in ("harbour", "kauri")]
+    week = overview(session, accountant["kauri"], TODAY)
+
+    page = client.get("/", headers=ENGLISH).text
+
+    assert cells(page, "dso") == [f"{figures.dso} days" for figures in today]
+    assert week.dso_change is not None and week.dso_change < 0  # this week's sales bring DSO down
+    assert cells(page, "dso_change")[1] == f"▼ {-week.dso_change}"
