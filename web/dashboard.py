@@ -112,13 +112,16 @@ def home() -> ResponseReturnValue:
     statuses = {status.organisation_id: status for status in sync_statuses(db.session(), ids)}
     attention = needing_attention(db.session(), ids)
     going_out = going_out_today(db.session(), ids)
+    figures = practice_figures(
+        db.session(), {organisation.id: clock.today(organisation.timezone) for organisation, _, _ in found}
+    )
     rows = [
         PracticeRow(
             organisation,
             connection,
             role,
             statuses.get(organisation.id),
-            practice_figures(db.session(), organisation.id, clock.today(organisation.timezone)),
+            figures[organisation.id],
             attention.get(organisation.id, []),
             None if going_out is None else going_out.get(organisation.id, 0),
         )
