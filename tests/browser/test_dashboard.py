@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from runtime.tenancy import Membership, Organisation, Role, User
@@ -43,11 +44,14 @@ def test_an_accountant_goes_from_the_practice_view_to_each_organisation(
     assert "€1,200.00" in rows.filter(has_text="Atelier Lumière").inner_text()
     screenshot(page, "practice-view")
 
-    page.get_by_role("searchbox").fill("atelier")
-    page.get_by_role("button", name="Search").click()
-    assert page.locator("table.practice tbody tr").count() == 1
+    # Typing searches as one types (htmx), and the address says what was searched.
+    page.get_by_role("searchbox").press_sequentially("atelier")
+    page.wait_for_url(re.compile(r"q=atelier"))
+    expect(page.locator("table.practice tbody tr")).to_have_count(1)
+    assert page.get_by_role("searchbox").input_value() == "atelier"  # the box was not swapped out
     page.get_by_role("searchbox").fill("")
     page.get_by_role("button", name="Search").click()
+    expect(page.locator("table.practice tbody tr")).to_have_count(2)
 
     page.locator("table.practice").get_by_role("link", name=xero_name).click()
     page.wait_for_url(re.compile(r"/organisations/\d+$"))

@@ -3,6 +3,7 @@ sorted and searched on the server, what needs a person, and "Sync now"."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -12,6 +13,7 @@ from integration.connections import Connection
 from reminders.attention import AttentionKind, going_out_today, needing_attention
 from reminders.receivables.figures import key_figures
 from reminders.receivables.overview import overview
+from reminders.receivables.snapshots import take_snapshot
 from reminders.risk.standing import assess_organisation
 from runtime import clock, jobs
 from runtime.tenancy import Membership, Organisation, Role, User
@@ -255,3 +257,19 @@ def test_the_practice_views_dso_and_its_change_are_the_key_figures(client, accou
     assert cells(page, "dso") == [f"{figures.dso} days" for figures in today]
     assert week.dso_change is not None and week.dso_change < 0  # this week's sales bring DSO down
     assert cells(page, "dso_change")[1] == f"▼ {-week.dso_change}"
+
+
+def test_the_trend_is_drawn_from_the_daily_snapshots(client, accountant) -> None:  # type: ignore[no-untyped-def]
+    for day in (date(2026, 6, 29), date(2026, 6, 30), TODAY):
+        take_snapshot(accountant["kauri"], on=day)
+    sign_in(client, accountant["user_id"])
+
+    page = client.get(f"/organisations/{accountant['kauri']}", headers=ENGLISH).text
+
+    config = json.loads(
+        page.split('<script type="application/json" id="trend-chart">')[1].split("</script>")[0]
+    )
+    assert config["data"]["labels"] == ["2026-06-29", "2026-06-30", "2026-07-01"]
+    over_120 = next(dataset for dataset in config["data"]["datasets"] if dataset["label"] == "Over 120 days")
+    assert over_120["data"] == [4000.0, 4000.0, 4000.0]
+    assert "The trend needs at least two" not in page
