@@ -273,3 +273,18 @@ def test_the_trend_is_drawn_from_the_daily_snapshots(client, accountant) -> None
     over_120 = next(dataset for dataset in config["data"]["datasets"] if dataset["label"] == "Over 120 days")
     assert over_120["data"] == [4000.0, 4000.0, 4000.0]
     assert "The trend needs at least two" not in page
+
+
+def test_a_member_may_sync_too(client, accountant, session, redis_client) -> None:  # type: ignore[no-untyped-def]
+    connect(session, accountant["kauri"])
+    member = User(email="member@kauri.example", name="Member")
+    session.add(member)
+    session.flush()
+    session.add(Membership(user_id=member.id, organisation_id=accountant["kauri"], role=Role.MEMBER.value))
+    session.commit()
+    sign_in(client, member.id)
+    dashboard = f"/organisations/{accountant['kauri']}"
+
+    pressed = client.post(f"{dashboard}/sync", data={"csrf_token": csrf(client.get(dashboard).text)})
+
+    assert pressed.status_code == 303 and jobs.queue("sync").count == 1
