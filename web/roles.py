@@ -75,6 +75,8 @@ ROUTES: dict[str, Access] = {
     "connect.disconnect_organisation": people_of_the_organisation(*RUNS_THE_BOOKS),
     "dashboard.home": SIGNED_IN,
     "dashboard.organisation": people_of_the_organisation(*EVERY_ROLE),
+    # Syncing only reads the ledger: anyone who reads the figures may ask for fresh ones.
+    "dashboard.sync_now": people_of_the_organisation(*EVERY_ROLE),
     # The footer's language switcher keeps the choice in the session of whoever uses it.
     "language.choose": ANYONE,
     "receivables.page": people_of_the_organisation(*EVERY_ROLE),
@@ -95,6 +97,8 @@ JOBS: dict[str, frozenset[Role]] = {
     "integration.connections.lifecycle.tell_ledger_disconnected": frozenset(RUNS_THE_BOOKS),
     # Intuit's Disconnect URL: check with Intuit that the company really disconnected us.
     "integration.connections.lifecycle.confirm_disconnected_in_ledger": frozenset(RUNS_THE_BOOKS),
+    # The dashboard's "Sync now": a sync only reads the ledger, so every role may ask for one.
+    "sync.jobs.sync_tenant": frozenset(EVERY_ROLE),
 }
 # Not here: the first sync after a consent (connect.callback). The consent at the ledger starts
 # it, whoever gave it, since giving it proved access to the ledger itself.

@@ -70,7 +70,7 @@ def key_figures(session: Session, organisation_id: int, as_of: date, days: int =
     beginning = aging_report(session, organisation_id, start, buckets=Buckets((90,))).total
     sales = credit_sales(session, organisation_id, start, as_of)
     receivables, current = end.total, end.totals[0]
-    dso = (receivables / sales * days).quantize(Decimal("0.1")) if sales else None
+    dso = days_sales_outstanding(receivables, sales, days)
     collectable = beginning + sales - current
     cei = (
         ((beginning + sales - receivables) / collectable * 100).quantize(Decimal("0.1"))
@@ -79,6 +79,11 @@ def key_figures(session: Session, organisation_id: int, as_of: date, days: int =
     )
     over_90 = (end.totals[2] / receivables).quantize(Decimal("0.0001")) if receivables else None
     return KeyFigures(as_of, days, receivables, sales, dso, cei, over_90)
+
+
+def days_sales_outstanding(receivables: Decimal, sales: Decimal, days: int) -> Decimal | None:
+    """DSO: receivables / credit sales of the period x its days; None without sales."""
+    return (receivables / sales * days).quantize(Decimal("0.1")) if sales else None
 
 
 def paid_day(organisation_id: int) -> tuple[Subquery, ColumnElement[date]]:

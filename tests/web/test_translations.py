@@ -79,7 +79,6 @@ NOT_YET_TRANSLATED = {
     "templates/auth/signin.html",
     "templates/connect/confirm_disconnect.html",
     "templates/connect/disconnected.html",
-    "templates/dashboard/home.html",
     "templates/problem.html",
 }
 

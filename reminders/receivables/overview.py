@@ -1,0 +1,339 @@
+"""The headline figures of an organisation's receivables, today and a week ago: what the practice
+view shows per organisation and the dashboard's tiles.
+
+Owed, overdue and over 90 days are open invoices' balances in base currency (as the key figures
+count them, reminders/receivables/figures.py); DSO and CEI are the key figures'. A week ago's
+figures are computed as of that date from the mirror, whose allocations are dated, so the past is
+exact; not from that day's aging snapshot, whose total nets unused credit off (as the ledger's
+report does) and would show a change that is only a difference of definition.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from integration.ledger import InvoiceStatus
+from reminders.models import AgingSnapshot, CustomerStanding
+from reminders.receivables.aging import (
+    OPEN_ABOVE,
+    ZERO,
+    AgingBasis,
+    AgingReport,
+    Buckets,
+    aging_report,
+    cents,
+)
+from reminders.receivables.figures import KeyFigures, days_sales_outstanding, key_figures
+from reminders.receivables.snapshots import settings_of
+from reminders.risk.classes import RiskClass
+from sync.models import Allocation, Customer, Invoice
+
+WEEK = timedelta(days=7)
+# The edges that split receivables into current, 1-90 days past due and over 90.
+OVER_90 = Buckets((90,))
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One day's headline figures, all amounts in the organisation's base currency."""
+
+    as_of: date
+    owed: Decimal
+    overdue: Decimal
+    over_90: Decimal
+    figures: KeyFigures
+
+    @property
+    def dso(self) -> Decimal | None:
+        return self.figures.dso
+
+    @property
+    def cei(self) -> Decimal | None:
+        return self.figures.cei
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Today's headline and a week ago's; ``dso_change`` is today's DSO minus a week ago's."""
+
+    today: Headline
+    week_ago: Headline
+
+    @property
+    def dso_change(self) -> Decimal | None:
+        if self.today.dso is None or self.week_ago.dso is None:
+            return None
+        return self.today.dso - self.week_ago.dso
+
+
+def headline(session: Session, organisation_id: int, as_of: date) -> Headline:
+    """The headline figures as of ``as_of``, computed from the mirror."""
+    aging = aging_report(session, organisation_id, as_of, buckets=OVER_90)
+    current, _, over_90 = aging.totals
+    return Headline(
+        as_of=as_of,
+        owed=aging.total,
+        overdue=aging.total - current,
+        over_90=over_90,
+        figures=key_figures(session, organisation_id, as_of),
+    )
+
+
+@dataclass(frozen=True)
+class PracticeFigures:
+    """What the practice view shows of one organisation: today's amounts, DSO today and a week ago."""
+
+    owed: Decimal
+    overdue: Decimal
+    over_90: Decimal
+    dso: Decimal | None
+    dso_week_ago: Decimal | None
+
+    @property
+    def dso_change(self) -> Decimal | None:
+        if self.dso is None or self.dso_week_ago is None:
+            return None
+        return self.dso - self.dso_week_ago
+
+
+def practice_figures(
+    session: Session, todays: Mapping[int, date], days: int = 90
+) -> dict[int, PracticeFigures]:
+    """The practice view's figures of many organisations (id -> its today) in two queries per
+    distinct "today" (organisations' zones put them on one or two dates), not per organisation.
+
+    The same definitions as ``key_figures`` and ``aging_report(credits=False)`` by due date, written
+    as conditional sums grouped by organisation: an invoice's balance on a day is its total less the
+    allocations applied by then; it is overdue once its due date (or issue date) has passed, and
+    over 90 days when that was more than 90 days ago. Sums are rounded to the cent once per
+    organisation (the report rounds per customer and bucket: a foreign-currency ledger may differ
+    by a cent).
+    """
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for organisation_id, today in todays.items():
+        by_day[today].append(organisation_id)
+    found: dict[int, PracticeFigures] = {}
+    for today, ids in by_day.items():
+        found.update(_practice_figures_on(session, ids, today, days))
+    return found
+
+
+def _practice_figures_on(
+    session: Session, ids: list[int], today: date, days: int
+) -> dict[int, PracticeFigures]:
+    before = today - WEEK
+    applied = (
+        select(
+            Allocation.organisation_id.label("organisation_id"),
+            Allocation.invoice_ledger_id.label("invoice"),
+            func.sum(case((Allocation.applied_on <= today, Allocation.amount), else_=0)).label("by_today"),
+            func.sum(case((Allocation.applied_on <= before, Allocation.amount), else_=0)).label("by_before"),
+        )
+        .where(Allocation.organisation_id.in_(ids), Allocation.active.is_(True))
+        .group_by(Allocation.organisation_id, Allocation.invoice_ledger_id)
+        .subquery()
+    )
+    rate = func.coalesce(Invoice.currency_rate, 1)
+    invoices = (
+        select(
+            Invoice.organisation_id.label("organisation_id"),
+            Invoice.issued_on.label("issued_on"),
+            func.coalesce(Invoice.due_on, Invoice.issued_on).label("aged_from"),
+            rate.label("rate"),
+            (Invoice.total - func.coalesce(applied.c.by_today, 0)).label("now"),
+            (Invoice.total - func.coalesce(applied.c.by_before, 0)).label("before"),
+        )
+        .select_from(Invoice)
+        .outerjoin(
+            applied,
+            and_(
+                applied.c.organisation_id == Invoice.organisation_id, applied.c.invoice == Invoice.ledger_id
+            ),
+        )
+        .where(
+            Invoice.organisation_id.in_(ids),
+            Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
+            Invoice.issued_on <= today,
+        )
+        .subquery()
+    )
+    open_now = invoices.c.now > OPEN_ABOVE
+    owed_now = invoices.c.now * invoices.c.rate
+    amounts = session.execute(
+        select(
+            invoices.c.organisation_id,
+            func.sum(case((open_now, owed_now), else_=0)),
+            func.sum(case((and_(open_now, invoices.c.aged_from < today), owed_now), else_=0)),
+            func.sum(
+                case((and_(open_now, invoices.c.aged_from < today - timedelta(days=90)), owed_now), else_=0)
+            ),
+            func.sum(
+                case(
+                    (
+                        and_(invoices.c.issued_on <= before, invoices.c.before > OPEN_ABOVE),
+                        invoices.c.before * invoices.c.rate,
+                    ),
+                    else_=0,
+                )
+            ),
+        ).group_by(invoices.c.organisation_id)
+    ).all()
+    sale = Invoice.total * rate
+    sales = {
+        organisation_id: (cents(now), cents(then))
+        for organisation_id, now, then in session.execute(
+            select(
+                Invoice.organisation_id,
+                func.sum(
+                    case(
+                        (
+                            and_(
+                                Invoice.issued_on > today - timedelta(days=days), Invoice.issued_on <= today
+                            ),
+                            sale,
+                        ),
+                        else_=0,
+                    )
+                ),
+                func.sum(
+                    case(
+                        (
+                            and_(
+                                Invoice.issued_on > before - timedelta(days=days), Invoice.issued_on <= before
+                            ),
+                            sale,
+                        ),
+                        else_=0,
+                    )
+                ),
+            )
+            .where(
+                Invoice.organisation_id.in_(ids),
+                Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
+            )
+            .group_by(Invoice.organisation_id)
+        )
+    }
+    found = {organisation_id: PracticeFigures(ZERO, ZERO, ZERO, None, None) for organisation_id in ids}
+    for organisation_id, owed, overdue, over_90, owed_before in amounts:
+        sold, sold_before = sales.get(organisation_id, (ZERO, ZERO))
+        found[organisation_id] = PracticeFigures(
+            owed=cents(owed),
+            overdue=cents(overdue),
+            over_90=cents(over_90),
+            dso=days_sales_outstanding(cents(owed), sold, days),
+            dso_week_ago=days_sales_outstanding(cents(owed_before), sold_before, days),
+        )
+    return found
+
+
+def overview(session: Session, organisation_id: int, today: date) -> Overview:
+    """Today's headline and the one of seven days before (``today`` is the organisation's)."""
+    return Overview(
+        headline(session, organisation_id, today), headline(session, organisation_id, today - WEEK)
+    )
+
+
+@dataclass(frozen=True)
+class AgingTrend:
+    """The daily snapshots of the last ``days``: one list of amounts per bucket label, by day."""
+
+    days: list[date]
+    labels: list[str]
+    amounts: dict[str, list[Decimal]]
+
+
+def aging_trend(session: Session, organisation_id: int, today: date, days: int = 90) -> AgingTrend:
+    """The aging snapshots taken in the ``days`` up to ``today``, oldest first. Buckets are the
+    latest snapshot's; a day taken with other edges shows what of it fits (0 for a missing label)."""
+    snapshots = session.scalars(
+        select(AgingSnapshot)
+        .where(
+            AgingSnapshot.organisation_id == organisation_id,
+            AgingSnapshot.taken_on > today - timedelta(days=days),
+            AgingSnapshot.taken_on <= today,
+        )
+        .order_by(AgingSnapshot.taken_on)
+    ).all()
+    labels = list(snapshots[-1].labels) if snapshots else []
+    amounts: dict[str, list[Decimal]] = {label: [] for label in labels}
+    for snapshot in snapshots:
+        by_bucket = snapshot.by_bucket
+        for label in labels:
+            amounts[label].append(by_bucket.get(label, Decimal("0")))
+    return AgingTrend([snapshot.taken_on for snapshot in snapshots], labels, amounts)
+
+
+@dataclass(frozen=True)
+class CustomerToActOn:
+    """A customer whose standing says to act: what they owe and how risky they are, in words."""
+
+    customer_ledger_id: str
+    customer_id: int | None  # the mirror's row, None if the ledger's contact is not mirrored
+    name: str
+    overdue: Decimal
+    open_balance: Decimal
+    risk: RiskClass
+    explanation: str
+
+
+class FirstOrder(StrEnum):
+    LARGEST_OVERDUE = "largest_overdue"
+    HIGHEST_RISK = "highest_risk"
+
+
+def customers_to_act_on(
+    session: Session, organisation_id: int, order: FirstOrder, limit: int = 8
+) -> list[CustomerToActOn]:
+    """Customers with something overdue, by the largest overdue amount or by the highest risk
+    (then the largest overdue), from their stored standings."""
+    ordering = (
+        (CustomerStanding.overdue_balance.desc(),)
+        if order == FirstOrder.LARGEST_OVERDUE
+        else (CustomerStanding.risk.desc(), CustomerStanding.overdue_balance.desc())
+    )
+    rows = session.execute(
+        select(CustomerStanding, Customer.id, Customer.name)
+        .outerjoin(
+            Customer,
+            (Customer.organisation_id == CustomerStanding.organisation_id)
+            & (Customer.ledger_id == CustomerStanding.customer_ledger_id),
+        )
+        .where(CustomerStanding.organisation_id == organisation_id, CustomerStanding.overdue_balance > 0)
+        .order_by(*ordering, CustomerStanding.customer_ledger_id)
+        .limit(limit)
+    ).all()
+    return [
+        CustomerToActOn(
+            standing.customer_ledger_id,
+            customer_id,
+            name or standing.customer_ledger_id,
+            standing.overdue_balance,
+            standing.open_balance,
+            RiskClass(standing.risk),
+            standing.explanation,
+        )
+        for standing, customer_id, name in rows
+    ]
+
+
+def aging_today(session: Session, organisation_id: int, today: date) -> AgingReport:
+    """The aging by the organisation's own buckets and basis, net of unused credit, as the
+    ledger's aged receivables and the nightly snapshot show it."""
+    chosen = settings_of(organisation_id)
+    return aging_report(
+        session,
+        organisation_id,
+        today,
+        AgingBasis(chosen.aging_basis),
+        Buckets(tuple(chosen.aging_edges)),
+        credits=True,
+    )
