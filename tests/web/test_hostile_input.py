@@ -22,7 +22,7 @@ from werkzeug.routing import Rule
 from integration.connections import Connection
 from runtime import clock
 from runtime.tenancy import Membership, Organisation, Role, User
-from sync.models import SyncState
+from sync.models import Customer, SyncState
 from tests.web.test_receivables import sign_in
 from web.request_limits import LARGEST_ID
 
@@ -158,6 +158,16 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
     session.add(connection)
     session.flush()
     session.add(SyncState(connection_id=connection.id, first_completed_at=clock.now()))  # the mirror is whole
+    # A customer whose id is the organisation's: own_pages() fills every ``…_id`` with that id.
+    session.add(
+        Customer(
+            id=organisation.id,
+            organisation_id=organisation.id,
+            ledger_id="c-1",
+            name="Tui Catering",
+            ledger_updated_at=clock.now(),
+        )
+    )
     session.commit()
     return organisation.id, user.id
 
