@@ -18,10 +18,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, TextAreaField
@@ -120,6 +121,14 @@ def index(organisation_id: int) -> ResponseReturnValue:
         )
         return "?" + _query(filters, sort=chosen.value, direction="desc" if descending else "asc", page=1)
 
+    def sorted_by(sort: str) -> Markup:
+        """The attributes that mark the column the list is sorted by."""
+        if sort != filters.sort.value:
+            return Markup("")
+        if filters.descending:
+            return Markup(' aria-sort="descending" data-arrow=" ↓"')
+        return Markup(' aria-sort="ascending" data-arrow=" ↑"')
+
     return render_template(
         "customers/index.html",
         organisation=organisation,
@@ -129,6 +138,7 @@ def index(organisation_id: int) -> ResponseReturnValue:
         risk_labels=RISK_LABELS,
         segment_labels=SEGMENT_LABELS,
         sort_link=sort_link,
+        sorted_by=sorted_by,
         page_link=lambda page: "?" + _query(filters, page=page),
     )
 
@@ -171,7 +181,7 @@ def _page(organisation_id: int, customer_id: int, form: NoteForm, status: int = 
             form=form,
             longest_note=LONGEST_NOTE,
             format_date=format_date,
-            format_datetime=format_datetime,
+            format_time=format_time,
         ),
         status,
     )
