@@ -122,7 +122,9 @@ def fill(customers: int, invoices: int) -> tuple[int, int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--invoices", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=40)
@@ -157,7 +159,9 @@ def main() -> None:
             "list, high risk, 91-120 days": f"{base}?risk=3&bucket=4",
             "customer page (busiest customer)": f"{base}/{customer_id}",
         }
-        print(f"customers, {arguments.customers} customers, {arguments.invoices} invoices, {db.engine.dialect.name}:")
+        print(
+            f"customers, {arguments.customers} customers, {arguments.invoices} invoices, {db.engine.dialect.name}:"
+        )
         for name, path in pages.items():
             assert client.get(path).status_code == 200, path
             times = []

@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from reminders.models import CustomerStanding
@@ -191,10 +191,10 @@ def _conditions(
     search = filters.search.strip()[:LONGEST_SEARCH]
     if search:
         pattern = _like(search)
-        invoice_numbered = exists(
-            select(Invoice.id).where(
+        # One pass over the organisation's invoices, rather than one look per customer.
+        invoice_numbered = Customer.ledger_id.in_(
+            select(Invoice.customer_ledger_id).where(
                 Invoice.organisation_id == organisation_id,
-                Invoice.customer_ledger_id == Customer.ledger_id,
                 Invoice.number.ilike(pattern, escape="\\"),
             )
         )
@@ -252,12 +252,8 @@ def account_of(session: Session, organisation: Organisation, customer: Customer)
     """What the customer owes today, invoice by invoice, what they paid and were credited, and their standing."""
     buckets, basis = _buckets(organisation.id)
     today = clock.today(organisation.timezone)
-    items = open_invoices(session, organisation.id, today, basis, buckets).subquery()
-    open_rows = session.execute(
-        select(items)
-        .where(items.c.customer == customer.ledger_id)
-        .order_by(items.c.days.desc(), items.c.number)
-    ).all()
+    items = open_invoices(session, organisation.id, today, basis, buckets, customer.ledger_id).subquery()
+    open_rows = session.execute(select(items).order_by(items.c.days.desc(), items.c.number)).all()
     payments = list(
         session.scalars(
             select(Payment)
