@@ -29,6 +29,7 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from integration.connections import Connection
+from integration.providers import provider
 from reminders.customers import (
     DESCENDING_BY_DEFAULT,
     SEGMENTS,
@@ -52,7 +53,6 @@ customers = Blueprint("customers", __name__)
 LAST_PAGE = 10_000
 RISK_LABELS = {RiskClass.LOW: _l("Low"), RiskClass.MEDIUM: _l("Medium"), RiskClass.HIGH: _l("High")}
 SEGMENT_LABELS = {"large": _l("Large account"), "small": _l("Small account")}
-LEDGER_NAMES = {"xero": "Xero", "quickbooks": "QuickBooks"}
 
 
 def filters_from(args: MultiDict[str, str], buckets: int) -> CustomerFilters:
@@ -175,7 +175,7 @@ def _page(organisation_id: int, customer_id: int, form: NoteForm, status: int = 
             organisation=organisation,
             account=account_of(db.session(), organisation, customer),
             timeline=timeline_of(db.session(), customer, organisation.timezone),
-            ledger_name=LEDGER_NAMES.get(connection.provider, "") if connection else "",
+            ledger_name=provider(connection.provider).display_name if connection else "",
             risk_labels=RISK_LABELS,
             segment_labels=SEGMENT_LABELS,
             form=form,
