@@ -18,7 +18,7 @@ from runtime.db import db
 from runtime.tenancy import AuditEvent, Membership, Organisation, User, record
 from sync.jobs import sync_tenant
 from sync.models import Customer, Payment
-from tests.integration.ledgers import demo_xero, xero_consent
+from tests.integration.ledgers import demo_quickbooks, demo_xero, quickbooks_consent, xero_consent
 from tests.reminders.conftest import STAMP, invoice
 from tests.web.test_receivables import sign_in
 from web import create_app
@@ -383,3 +383,38 @@ def test_a_note_whose_job_was_lost_is_queued_again_by_the_sweep(books, session, 
     assert requeue_pending_notes() == 1
     assert requeue_pending_notes() == 0  # it waits on the queue: not queued twice
     assert jobs.queue("default").count == 1
+
+
+def test_a_note_reaches_quickbooks_as_a_note_on_the_customer(monkeypatch, session, redis_client) -> None:  # type: ignore[no-untyped-def]
+    with demo_quickbooks(monkeypatch) as sandbox:
+        connection = quickbooks_consent(session, sandbox)
+        sync_tenant(connection.id)
+        owner = User(email="owner@qbo.example", name="QuickBooks Owner")
+        session.add(owner)
+        session.flush()
+        session.add(Membership(user_id=owner.id, organisation_id=connection.organisation_id))
+        session.commit()
+        app = create_app(reload_settings_for_test())
+        app.config.update(TESTING=True)
+        relance = app.test_client()
+        customer = session.scalar(
+            select(Customer).where(Customer.organisation_id == connection.organisation_id).limit(1)
+        )
+        sign_in(relance, owner.id)
+        url = f"/organisations/{connection.organisation_id}/customers/{customer.id}"
+        page = relance.get(url)
+        assert "written to QuickBooks as a note on the contact" in page.text
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+        key = re.search(r'name="key" type="hidden" value="([0-9a-f]{32})"', page.text).group(1)
+
+        relance.post(f"{url}/notes", data={"csrf_token": csrf, "key": key, "text": "Statement sent by post."})
+        run_jobs()
+
+        notes = [
+            attachable.body["Note"]
+            for attachable in sandbox.company(connection.tenant_id).live("Attachable")
+            if attachable.body["AttachableRef"][0]["EntityRef"]
+            == {"type": "Customer", "value": customer.ledger_id}
+        ]
+        assert notes == ["Statement sent by post."]
+        assert "in QuickBooks" in relance.get(url).text
