@@ -137,7 +137,7 @@ def fill_organisation(name: str, invoices: int, customers: int, rng: random.Rand
             {
                 "organisation_id": oid,
                 "customer_ledger_id": f"c{n}",
-                "risk": rng.randint(1, 4),
+                "risk": rng.randint(1, 3),  # reminders.risk.RiskClass
                 "explanation": "usually pays 10 days late",
                 "segment": rng.choice(["large", "regular", "small"]),
                 "open_balance": Decimal(rng.randint(0, 900000)) / 100,

@@ -123,3 +123,30 @@ class WeeklyReport(Base):
     week_ending: Mapped[date] = mapped_column(Date)
     recipients: Mapped[list[str]] = mapped_column(Document, default=list)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LedgerNote(Base):
+    """A note a person wrote on a customer, to be written once to the ledger as a note on the contact.
+
+    ``key`` comes with the form the note was written in, so a form sent twice (a double click, a
+    resubmitted page) is one note. ``status`` is pending until the ledger has it (written), or
+    failed once the write-back job has used its retries; ``attempts`` and ``last_error`` say how it
+    went. The note's audit event (``customer.note``) is what the timeline shows.
+    """
+
+    __tablename__ = "ledger_notes"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    audit_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("audit_events.id", ondelete="SET NULL"), default=None, index=True
+    )
+    key: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | written | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    written_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,15 +1,217 @@
 """The customers area: the organisation's customers, and each customer's page (issue #14).
 
-What will live here: the list of the customers who owe the organisation, with what they owe and
-how late, their risk and payment behaviour; and each customer's page, with the timeline of what
-happened to their account (invoices, payments, reminders sent, promises, disputes, holds) read from
-the dated records, and the notes the organisation's people write about them. Today it is only the
-blueprint, registered so that its endpoints have their namespace (``customers.…``); a route added
-here is closed until web/roles.py's ROUTES says who may open it.
+The list searches (name, email, invoice number, one box), filters (risk class, segment, aging
+bucket) and sorts the customers, fifty to a page; it is a GET form, which htmx turns into a table
+that updates in place. A query string the list does not understand is ignored, part by part,
+rather than refused: a stale bookmark still opens the list.
+
+The customer page shows what the customer owes, invoice by invoice, what they paid and were
+credited, their risk and how they pay, and one timeline of everything that happened; its note box
+keeps a note (reminders.writeback) and queues the job that writes it to the ledger.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import format_date, format_time
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from integration.connections import Connection
+from integration.providers import provider
+from reminders.customers import (
+    DESCENDING_BY_DEFAULT,
+    SEGMENTS,
+    CustomerFilters,
+    CustomerSort,
+    account_of,
+    bucket_labels,
+    customer_of,
+    list_customers,
+)
+from reminders.risk.classes import RiskClass
+from reminders.timeline import timeline_of
+from reminders.writeback import LONGEST_NOTE, note_job_id, record_note, write_note_to_ledger
+from runtime.db import db
+from runtime.tenancy import Organisation
+from web.roles import start_job
 
 customers = Blueprint("customers", __name__)
+
+# A page number past this is no page anyone reached by clicking (2,000 customers are 40 pages).
+LAST_PAGE = 10_000
+RISK_LABELS = {RiskClass.LOW: _l("Low"), RiskClass.MEDIUM: _l("Medium"), RiskClass.HIGH: _l("High")}
+SEGMENT_LABELS = {"large": _l("Large account"), "small": _l("Small account")}
+
+
+def filters_from(args: MultiDict[str, str], buckets: int) -> CustomerFilters:
+    """The list's filters from a query string; what is not understood is left out."""
+    try:
+        sort = CustomerSort(args.get("sort", ""))
+    except ValueError:
+        sort = CustomerSort.OVERDUE
+    direction = args.get("direction")
+    descending = (
+        direction == "desc" if direction in ("asc", "desc") else DESCENDING_BY_DEFAULT.get(sort, True)
+    )
+    risk = args.get("risk", "")
+    bucket = args.get("bucket", "")
+    page = args.get("page", "")
+    return CustomerFilters(
+        search=args.get("q", "").strip()[:200],
+        risk=RiskClass(int(risk)) if risk in ("1", "2", "3") else None,
+        segment=args.get("segment") if args.get("segment") in SEGMENTS else None,
+        bucket=int(bucket) if bucket.isascii() and bucket.isdigit() and int(bucket) <= buckets else None,
+        sort=sort,
+        descending=descending,
+        page=min(int(page), LAST_PAGE) if page.isascii() and page.isdigit() and len(page) < 7 else 1,
+    )
+
+
+def _query(filters: CustomerFilters, **changes: Any) -> str:
+    """The list's query string for ``filters`` with ``changes`` (sort=…, page=…)."""
+    values: dict[str, Any] = {
+        "q": filters.search,
+        "risk": int(filters.risk) if filters.risk is not None else "",
+        "segment": filters.segment or "",
+        "bucket": filters.bucket if filters.bucket is not None else "",
+        "sort": filters.sort.value,
+        "direction": "desc" if filters.descending else "asc",
+        "page": filters.page,
+    }
+    values.update(changes)
+    return urlencode({name: value for name, value in values.items() if value not in ("", None, 1)})
+
+
+def bucket_label(label: str) -> str:
+    """ "current", "1-30", "over 120" in the page's language."""
+    if label == "current":
+        return str(_l("Current"))
+    if label.startswith("over "):
+        return str(_l("Over %(days)s days", days=label.removeprefix("over ")))
+    return str(_l("%(range)s days", range=label))
+
+
+@customers.get("/organisations/<int:organisation_id>/customers")
+@login_required
+def index(organisation_id: int) -> ResponseReturnValue:
+    """The organisation's customers: searched, filtered, sorted, a page at a time."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        abort(404)
+    labels = bucket_labels(organisation.id)
+    filters = filters_from(request.args, len(labels) - 1)
+    found = list_customers(db.session(), organisation, filters)
+
+    def sort_link(sort: str) -> str:
+        chosen = CustomerSort(sort)
+        descending = (
+            not filters.descending if chosen == filters.sort else DESCENDING_BY_DEFAULT.get(chosen, True)
+        )
+        return "?" + _query(filters, sort=chosen.value, direction="desc" if descending else "asc", page=1)
+
+    def sorted_by(sort: str) -> Markup:
+        """The attributes that mark the column the list is sorted by."""
+        if sort != filters.sort.value:
+            return Markup("")
+        if filters.descending:
+            return Markup(' aria-sort="descending" data-arrow=" ↓"')
+        return Markup(' aria-sort="ascending" data-arrow=" ↑"')
+
+    return render_template(
+        "customers/index.html",
+        organisation=organisation,
+        listing=found,
+        filters=filters,
+        bucket_names=[bucket_label(label) for label in labels],
+        risk_labels=RISK_LABELS,
+        segment_labels=SEGMENT_LABELS,
+        sort_link=sort_link,
+        sorted_by=sorted_by,
+        page_link=lambda page: "?" + _query(filters, page=page),
+    )
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(
+        _l("Note"),
+        validators=[
+            DataRequired(message=_l("Write the note first.")),
+            Length(max=LONGEST_NOTE, message=_l("A note is at most %(max)d characters.", max=LONGEST_NOTE)),
+        ],
+    )
+    key = HiddenField(
+        validators=[Regexp(r"^[0-9a-f]{32}$", message=_l("Reload the page and write the note again."))]
+    )
+
+
+def _page(organisation_id: int, customer_id: int, form: NoteForm, status: int = 200) -> ResponseReturnValue:
+    organisation = db.session.get(Organisation, organisation_id)
+    customer = customer_of(db.session(), organisation_id, customer_id) if organisation else None
+    if organisation is None or customer is None:
+        abort(404)
+    connection = db.session.scalar(
+        select(Connection)
+        .where(Connection.organisation_id == organisation_id)
+        .order_by(Connection.connected_at.desc(), Connection.id.desc())
+        .limit(1)
+    )
+    if not form.key.data:
+        form.key.data = uuid.uuid4().hex
+    return (
+        render_template(
+            "customers/page.html",
+            organisation=organisation,
+            account=account_of(db.session(), organisation, customer),
+            timeline=timeline_of(db.session(), customer, organisation.timezone),
+            ledger_name=provider(connection.provider).display_name if connection else "",
+            risk_labels=RISK_LABELS,
+            segment_labels=SEGMENT_LABELS,
+            form=form,
+            longest_note=LONGEST_NOTE,
+            format_date=format_date,
+            format_time=format_time,
+        ),
+        status,
+    )
+
+
+@customers.get("/organisations/<int:organisation_id>/customers/<int:customer_id>")
+@login_required
+def page(organisation_id: int, customer_id: int) -> ResponseReturnValue:
+    """One customer: their account, standing and timeline, and the note box."""
+    return _page(organisation_id, customer_id, NoteForm(formdata=None))
+
+
+@customers.post("/organisations/<int:organisation_id>/customers/<int:customer_id>/notes")
+@login_required
+def add_note(organisation_id: int, customer_id: int) -> ResponseReturnValue:
+    """Keep a note on the customer and queue its writing to the ledger."""
+    customer = customer_of(db.session(), organisation_id, customer_id)
+    if customer is None:
+        abort(404)
+    form = NoteForm()
+    if not form.validate():
+        return _page(organisation_id, customer_id, form, status=400)
+    text, key = (form.text.data or "").strip(), form.key.data or ""
+    note, new = record_note(db.session(), customer, current_user.user.id, text, key)
+    db.session.commit()
+    if new:
+        start_job(
+            write_note_to_ledger, current_user.user.id, organisation_id, note.id, job_id=note_job_id(note)
+        )
+        flash(str(_l("Note saved.")))
+    return redirect(
+        url_for("customers.page", organisation_id=organisation_id, customer_id=customer_id) + "#timeline"
+    )

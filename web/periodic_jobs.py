@@ -7,6 +7,7 @@ from reminders.notices import tell_people_of_lost_connections
 from reminders.receivables.snapshots import snapshot_all
 from reminders.reports.weekly import send_due_weekly_reports
 from reminders.risk.standing import assess_all, assess_changed
+from reminders.writeback import requeue_pending_notes
 from runtime.jobs import PeriodicJob, record_scheduler_tick
 from sync.jobs import sweep
 
@@ -24,4 +25,6 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(assess_all, queue_name="low", cron="30 2 * * *"),
     # The weekly collections report, from 07:00 on each organisation's chosen day, its time.
     PeriodicJob(send_due_weekly_reports, queue_name="low", interval=900),
+    # Notes written on customers that are not in the ledger yet and have no job waiting.
+    PeriodicJob(requeue_pending_notes, queue_name="default", interval=300),
 ]

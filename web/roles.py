@@ -73,6 +73,10 @@ ROUTES: dict[str, Access] = {
     "connect.quickbooks_disconnected": ANYONE,
     "connect.confirm_disconnect": people_of_the_organisation(*RUNS_THE_BOOKS),
     "connect.disconnect_organisation": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "customers.index": people_of_the_organisation(*EVERY_ROLE),
+    "customers.page": people_of_the_organisation(*EVERY_ROLE),
+    # Members chase customers too: every role writes notes.
+    "customers.add_note": people_of_the_organisation(*EVERY_ROLE),
     "dashboard.home": SIGNED_IN,
     "dashboard.organisation": people_of_the_organisation(*EVERY_ROLE),
     # Syncing only reads the ledger: anyone who reads the figures may ask for fresh ones.
@@ -99,6 +103,8 @@ JOBS: dict[str, frozenset[Role]] = {
     "integration.connections.lifecycle.confirm_disconnected_in_ledger": frozenset(RUNS_THE_BOOKS),
     # The dashboard's "Sync now": a sync only reads the ledger, so every role may ask for one.
     "sync.jobs.sync_tenant": frozenset(EVERY_ROLE),
+    # A note written on a customer's page goes to the ledger as a note on the contact.
+    "reminders.writeback.write_note_to_ledger": frozenset(EVERY_ROLE),
 }
 # Not here: the first sync after a consent (connect.callback). The consent at the ledger starts
 # it, whoever gave it, since giving it proved access to the ledger itself.

@@ -1,6 +1,6 @@
 """organisation settings: the reminders' sender name and reply-to address, and a logo
 
-Revision ID: 0008_settings
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import runtime.db
 
-revision: str = "0008_settings"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -187,10 +187,22 @@ def _applied(organisation_id: int, key: SQLColumnExpression[str], condition: Col
 
 
 def open_invoices(
-    session: Session, organisation_id: int, as_of: date, basis: AgingBasis, buckets: Buckets
+    session: Session,
+    organisation_id: int,
+    as_of: date,
+    basis: AgingBasis,
+    buckets: Buckets,
+    customer_ledger_id: str | None = None,
 ) -> Select[Any]:
-    """SELECT of every invoice with something owing on ``as_of``: its balance and bucket."""
-    applied = _applied(organisation_id, Allocation.invoice_ledger_id, Allocation.applied_on <= as_of)
+    """SELECT of every invoice with something owing on ``as_of``: its balance and bucket (only
+    ``customer_ledger_id``'s, when given: the allocations summed are then only theirs too)."""
+    condition: ColumnElement[bool] = Allocation.applied_on <= as_of
+    if customer_ledger_id is not None:
+        theirs = select(Invoice.ledger_id).where(
+            Invoice.organisation_id == organisation_id, Invoice.customer_ledger_id == customer_ledger_id
+        )
+        condition = and_(condition, Allocation.invoice_ledger_id.in_(theirs))
+    applied = _applied(organisation_id, Allocation.invoice_ledger_id, condition)
     balance = Invoice.total - func.coalesce(applied.c.applied, 0)
     reference = (
         Invoice.issued_on
@@ -223,6 +235,7 @@ def open_invoices(
             Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
             Invoice.issued_on <= as_of,
             balance > OPEN_ABOVE,
+            *([Invoice.customer_ledger_id == customer_ledger_id] if customer_ledger_id is not None else []),
         )
     )
 

@@ -23,7 +23,7 @@ from integration.connections import Connection
 from reminders.logos import check_logo, keep_logo
 from runtime import clock
 from runtime.tenancy import Membership, Organisation, Role, User
-from sync.models import SyncState
+from sync.models import Customer, SyncState
 from tests.web.test_receivables import sign_in
 from tests.web.test_settings import png
 from web.request_limits import LARGEST_ID
@@ -161,6 +161,16 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
     session.flush()
     session.add(SyncState(connection_id=connection.id, first_completed_at=clock.now()))  # the mirror is whole
     keep_logo(session, organisation.id, check_logo(png()))  # so that its logo's address answers too
+    # A customer whose id is the organisation's: own_pages() fills every ``…_id`` with that id.
+    session.add(
+        Customer(
+            id=organisation.id,
+            organisation_id=organisation.id,
+            ledger_id="c-1",
+            name="Tui Catering",
+            ledger_updated_at=clock.now(),
+        )
+    )
     session.commit()
     return organisation.id, user.id
 

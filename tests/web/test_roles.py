@@ -14,7 +14,9 @@ from integration.connections import Connection, ConnectionStatus, Provider, Tena
 from integration.connections.oauth import TokenSet
 from reminders.logos import check_logo, keep_logo
 from runtime import clock, jobs
+from runtime.db import db
 from runtime.tenancy import Membership, Organisation, Role, User
+from sync.models import Customer
 from tests.web.test_receivables import sign_in
 from tests.web.test_settings import png
 from web.roles import JOBS, ROUTES
@@ -45,12 +47,25 @@ def harbour(session, redis_client):  # type: ignore[no-untyped-def]
             Membership(user_id=people[role], organisation_id=connection.organisation_id, role=role.value)
         )
     keep_logo(session, connection.organisation_id, check_logo(png()))  # its address answers
+    # A customer, for the routes about one.
+    session.add(
+        Customer(
+            organisation_id=connection.organisation_id,
+            ledger_id="c-1",
+            name="Tui Catering",
+            ledger_updated_at=clock.now(),
+        )
+    )
     session.commit()
     return connection.organisation_id, connection.id, people
 
 
 def url_of(rule, organisation_id: int) -> str:  # type: ignore[no-untyped-def]
     values = {"organisation_id": organisation_id, "provider": "xero", "filename": "relance.css"}
+    if "customer_id" in rule.arguments:
+        values["customer_id"] = db.session.scalar(
+            select(Customer.id).where(Customer.organisation_id == organisation_id)
+        )
     return rule.build({name: values[name] for name in rule.arguments})[1]
 
 
