@@ -42,6 +42,7 @@ from sync.jobs import sync_tenant
 from web import app_settings
 from web.auth import membership_or_404, person_for_identity, sign_in
 from web.roles import may_start, start_job
+from web.team import WAITING_INVITATION
 from web.throttle import rate_limited
 
 connect = Blueprint("connect", __name__)
@@ -140,6 +141,9 @@ def callback(provider: str) -> ResponseReturnValue:
     if user is None:
         return render_template("problem.html", message="The ledger did not say who you are."), 400
     sign_in(user)
+    waiting = session.pop(WAITING_INVITATION, None)  # a signed-out person came from an invitation
+    if isinstance(waiting, str):
+        return redirect(url_for("team.invitation", token=waiting))
     return redirect(url_for("dashboard.home"))
 
 

@@ -81,10 +81,44 @@ ROUTES: dict[str, Access] = {
     "receivables.csv_file": people_of_the_organisation(*EVERY_ROLE),
     "receivables.pdf_file": people_of_the_organisation(*EVERY_ROLE),
     "settings.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
+    # The team (TEAM RULES below): everyone sees it and may leave; owners and accountants invite,
+    # change roles and remove people, within what may_grant and may_manage allow.
+    "team.index": people_of_the_organisation(*EVERY_ROLE),
+    "team.invite": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "team.resend": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "team.cancel": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "team.change_role": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "team.remove": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "team.leave": people_of_the_organisation(*EVERY_ROLE),
+    "team.activity": people_of_the_organisation(*EVERY_ROLE),
+    # An invitation link is for whoever holds it; the page asks them to sign in, and accepts only
+    # for the person whose email the invitation names.
+    "team.invitation": ANYONE,
+    "team.accept": SIGNED_IN,
     # The ledgers sign their deliveries; the signature is checked instead of a person.
     "webhooks.xero": ANYONE,
     "webhooks.quickbooks": ANYONE,
 }
+
+# TEAM RULES: who may do what to the organisation's people (web/team.py asks these).
+# - Everyone in the organisation sees its team and its activity, and may leave it.
+# - Owners and accountants invite people (by email, with a role), resend and cancel invitations,
+#   change roles and remove people.
+# - Only an owner may make someone an owner, or change or remove an owner (or an owner's
+#   invitation): an accountant acts for the business, it does not take it over.
+# - The last owner can be neither removed, nor given another role, nor leave: an organisation
+#   always has someone who receives its weekly report and manages its people.
+
+
+def may_grant(actor: Role, role: Role) -> bool:
+    """Whether a person of role ``actor`` may give ``role`` (by invitation or by a change)."""
+    return actor == Role.OWNER or (actor == Role.ACCOUNTANT and role != Role.OWNER)
+
+
+def may_manage(actor: Role, target: Role) -> bool:
+    """Whether a person of role ``actor`` may change the role of, or remove, one of role ``target``."""
+    return actor == Role.OWNER or (actor == Role.ACCOUNTANT and target != Role.OWNER)
+
 
 # Jobs that a person's request starts, by the job function's dotted name, and the roles in the
 # job's organisation that may start them.

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
 from integration.connections.oauth import TokenSet
 from runtime import clock, jobs
+from runtime import team
 from runtime.tenancy import Membership, Organisation, Role, User
 from tests.web.test_receivables import sign_in
 from web.roles import JOBS, ROUTES
@@ -42,12 +43,29 @@ def harbour(session, redis_client):  # type: ignore[no-untyped-def]
         session.add(
             Membership(user_id=people[role], organisation_id=connection.organisation_id, role=role.value)
         )
+    # Someone for the team's routes to act on, and an invitation waiting.
+    colleague = User(email="colleague@harbour.example", name="colleague")
+    session.add(colleague)
+    session.flush()
+    session.add(Membership(user_id=colleague.id, organisation_id=connection.organisation_id, role="member"))
+    invitation, _token = team.invite(
+        session, connection.organisation_id, "new@harbour.example", Role.MEMBER, people[Role.OWNER]
+    )
+    people["colleague"], people["invitation"] = colleague.id, invitation.id
     session.commit()
     return connection.organisation_id, connection.id, people
 
 
-def url_of(rule, organisation_id: int) -> str:  # type: ignore[no-untyped-def]
-    values = {"organisation_id": organisation_id, "provider": "xero", "filename": "relance.css"}
+def url_of(rule, organisation_id: int, people: dict | None = None) -> str:  # type: ignore[no-untyped-def]
+    people = people or {}
+    values = {
+        "organisation_id": organisation_id,
+        "provider": "xero",
+        "filename": "relance.css",
+        "user_id": people.get("colleague", 1),
+        "invitation_id": people.get("invitation", 1),
+        "token": "no-such-invitation-token-at-all",
+    }
     return rule.build({name: values[name] for name in rule.arguments})[1]
 
 
@@ -57,7 +75,7 @@ def answer(app, rule, person, organisation_id: int, people: dict):  # type: igno
     if person != "nobody":
         sign_in(browser, people[person])
     method = "GET" if "GET" in rule.methods else "POST"
-    return browser.open(url_of(rule, organisation_id), method=method)
+    return browser.open(url_of(rule, organisation_id, people), method=method)
 
 
 def sent_to_sign_in(response) -> bool:  # type: ignore[no-untyped-def]
