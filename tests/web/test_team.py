@@ -15,6 +15,10 @@ from sqlalchemy import select
 
 from runtime import clock
 from runtime.tenancy import AuditEvent, Invitation, Membership, Organisation, Role, User
+from tests.integration.ledgers import approve
+from tests.web.test_connect import callback_path
+from tests.web.test_connect import relance as relance  # a fixture
+from tests.web.test_connect import xero as xero  # a fixture
 from tests.web.test_receivables import sign_in
 
 
@@ -276,3 +280,39 @@ def test_a_bad_address_is_refused_with_a_clear_message(client, session, cafe, ma
     assert member.status_code == 400 and "member@harbour.example is already in the team" in member.text
     assert odd_role.status_code == 400 and "Choose a role" in odd_role.text
     assert mailbox.messages == [] and session.scalar(select(Invitation)) is None
+
+
+def test_signing_in_with_xero_from_an_invitation_comes_back_to_it_and_accepts(
+    xero,
+    relance,
+    session,
+    cafe,
+    mailbox,  # the fixtures imported above
+) -> None:  # type: ignore[no-untyped-def]
+    owner = relance.application.test_client()
+    sign_in(owner, cafe["owner"])
+    invite(owner, cafe, xero.user.email.upper(), "member")  # addresses compare without case
+    link = link_in(mailbox.messages[0])
+
+    assert "Sign in with Xero" in relance.get(link).text  # signed out: the token waits in the session
+    started = relance.get("/signin/xero")
+    location = approve(started.headers["Location"], email=xero.user.email, password=xero.user.password)
+    back = relance.get(callback_path(location))
+
+    assert back.status_code == 302 and back.headers["Location"] == link
+    page = relance.get(link)
+    assert "Accept and join Harbour Cafe Ltd" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert relance.post(link, data={"csrf_token": token}).status_code == 303
+    session.expire_all()
+    joined = session.scalar(
+        select(User)
+        .join(Membership)
+        .where(
+            Membership.organisation_id == cafe["organisation"],
+            Membership.role == "member",
+            User.id != cafe["member"],
+        )
+    )
+    assert joined.email.lower() == xero.user.email.lower()
+    assert "Harbour Cafe Ltd" in relance.get(f"/organisations/{cafe['organisation']}/team").text
