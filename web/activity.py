@@ -83,13 +83,12 @@ def customer_names(organisation_id: int, ids: list[int]) -> dict[int, str]:
     """The names of the organisation's customers among ``ids`` (the mirror's plain read)."""
     if not ids:
         return {}
-    return dict(
-        db.session.execute(
-            select(Customer.id, Customer.name).where(
-                Customer.organisation_id == organisation_id, Customer.id.in_(ids)
-            )
-        ).tuples()
+    rows = db.session.execute(
+        select(Customer.id, Customer.name).where(
+            Customer.organisation_id == organisation_id, Customer.id.in_(ids)
+        )
     )
+    return {customer_id: name for customer_id, name in rows}
 
 
 def sentence(event: AuditEvent) -> str:
