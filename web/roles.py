@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, abort, g, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from rq.job import Job
 from sqlalchemy import select
@@ -167,7 +168,7 @@ def start_job(
     With ``job_id`` in ``options`` a job already waiting is not queued twice (None then).
     """
     if not may_start(job, user_id, organisation_id):
-        abort(403, description="Your role in this organisation does not allow this.")
+        abort(403, description=_("Your role in this organisation does not allow this."))
     if "job_id" in options:
         return jobs.enqueue_once(job, *args, **options)
     return jobs.enqueue(job, *args, **options)
@@ -195,6 +196,6 @@ def enforce(app: Flask) -> None:
             if role is None:
                 abort(404)  # as for a page that does not exist: an organisation is reached through its people
             if role not in access.roles:
-                abort(403, description="Your role in this organisation does not allow this.")
+                abort(403, description=_("Your role in this organisation does not allow this."))
             g.role = role
         return None
