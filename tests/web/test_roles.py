@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
 from integration.connections.oauth import TokenSet
-from runtime import clock, jobs
-from runtime import team
+from runtime import clock, jobs, team
 from runtime.tenancy import Membership, Organisation, Role, User
 from tests.web.test_receivables import sign_in
 from web.roles import JOBS, ROUTES
