@@ -6,6 +6,7 @@ kind and what happened ("Reminder: sent"), so an action added later shows withou
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from integration.providers import UnknownProvider
+from integration.providers import provider as provider_named
 from runtime.db import db
 from runtime.team import ActivityFilter, Trail
 from runtime.tenancy import AuditEvent
@@ -93,6 +96,9 @@ def customer_names(organisation_id: int, ids: list[int]) -> dict[int, str]:
 
 def sentence(event: AuditEvent) -> str:
     details = {key: str(value) for key, value in (event.details or {}).items()}
+    if "provider" in details:
+        with contextlib.suppress(UnknownProvider):
+            details["provider"] = provider_named(details["provider"]).display_name
     for key in ("role", "before", "after"):
         if details.get(key) in ROLE_WORDS:
             details[key] = str(ROLE_WORDS[details[key]])

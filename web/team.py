@@ -41,9 +41,12 @@ from runtime.tenancy import Invitation, Membership, Organisation, Role, User
 from web import app_settings
 from web.activity import KINDS, customer_names, describe, filter_from, kind_name
 from web.roles import may_grant, may_manage
+from web.throttle import rate_limited
 
 log = get_logger(__name__)
 team = Blueprint("team", __name__)
+# Invitations are mail Relance sends to any address typed in: a bound on how fast one can.
+INVITATIONS_PER_MINUTE = 20
 # Where a signed-out person's invitation waits while they sign in (connect.callback comes back to it).
 WAITING_INVITATION = "invitation"
 
@@ -159,6 +162,7 @@ def _sent(invitation: Invitation, token: str, done: str) -> None:
 
 
 @team.post("/organisations/<int:organisation_id>/team/invitations")
+@rate_limited("team_invitations", per_minute=INVITATIONS_PER_MINUTE)
 def invite(organisation_id: int) -> ResponseReturnValue:
     email = people.normal_email(request.form.get("email", ""))
     role = _role(request.form.get("role"))
@@ -189,6 +193,7 @@ def _pending(organisation_id: int, invitation_id: int) -> Invitation:
 
 
 @team.post("/organisations/<int:organisation_id>/team/invitations/<int:invitation_id>/resend")
+@rate_limited("team_invitations", per_minute=INVITATIONS_PER_MINUTE)
 def resend(organisation_id: int, invitation_id: int) -> ResponseReturnValue:
     invitation = _pending(organisation_id, invitation_id)
     token = people.resend(db.session(), invitation, current_user.user.id)

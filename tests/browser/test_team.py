@@ -10,12 +10,14 @@ from sqlalchemy import select
 
 from runtime.tenancy import Organisation
 from tests.browser.conftest import approve_in_xero, screenshot, sign_in_with_xero
+from tests.browser.test_content_security_policy import RECORD_VIOLATIONS
 
 
 def test_an_owner_invites_an_accountant_who_signs_in_with_xero_and_joins(
     mailbox, browser, page, relance_server, xero_demo, session
 ) -> None:  # type: ignore[no-untyped-def]
     base = relance_server.base_url
+    page.add_init_script(RECORD_VIOLATIONS)  # and the pages break no rule of the CSP
     sign_in_with_xero(page, base, xero_demo)
     page.get_by_role("link", name="Connect Xero").click()
     approve_in_xero(page, base, xero_demo)
@@ -55,6 +57,7 @@ def test_an_owner_invites_an_accountant_who_signs_in_with_xero_and_joins(
     assert row.count() == 1 and "Accountant" in row.inner_text()
     assert page.get_by_role("heading", name="Invitations waiting").count() == 0
     screenshot(page, "team")
+    assert page.evaluate("window.__violations") == []
 
     page.get_by_role("navigation", name="Organisation").get_by_role("link", name="Activity").click()
     assert page.get_by_text("Invited ana.ngata@example.com as accountant").is_visible()
@@ -63,3 +66,4 @@ def test_an_owner_invites_an_accountant_who_signs_in_with_xero_and_joins(
     page.wait_for_url(re.compile(r"kind=team"))
     assert page.get_by_text("2 events").is_visible()
     screenshot(page, "activity")
+    assert page.evaluate("window.__violations") == []

@@ -68,7 +68,7 @@ def test_every_role_reads_the_trail_in_words_newest_first_in_the_organisations_z
     shown = page(client, trail, kind="team").text + page(client, trail, kind="connection").text
 
     assert "Invited ana@example.com as accountant" in shown
-    assert "Connected Harbour Cafe Ltd in xero" in shown
+    assert "Connected Harbour Cafe Ltd in Xero" in shown
     assert "Aroha Owner" in shown
     assert "9:30" in shown and "2 Jun 2026" in shown.replace(",", "")  # Auckland's time, not UTC's
     everything = page(client, trail).text
@@ -100,7 +100,7 @@ def test_pages_hold_fifty_newest_first(client, trail) -> None:  # type: ignore[n
 
     assert "65 events" in first and "Page 1 of 2" in first
     assert first.count("Sync: done") == 50 and "Connected" not in first
-    assert "Page 2 of 2" in second and "Connected Harbour Cafe Ltd in xero" in second
+    assert "Page 2 of 2" in second and "Connected Harbour Cafe Ltd in Xero" in second
     assert second.index("Invited ana@example.com") < second.index("Connected Harbour Cafe Ltd")
     assert "Page 2 of 2" in page(client, trail, page=999).text  # past the end: the last page
 

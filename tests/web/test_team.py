@@ -316,3 +316,41 @@ def test_signing_in_with_xero_from_an_invitation_comes_back_to_it_and_accepts(
     )
     assert joined.email.lower() == xero.user.email.lower()
     assert "Harbour Cafe Ltd" in relance.get(f"/organisations/{cafe['organisation']}/team").text
+
+
+def test_the_team_page_and_the_invitation_mail_are_in_french_for_a_french_reader(
+    client, session, cafe, mailbox
+) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, cafe["owner"])
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}
+
+    page = client.get(team_page(cafe), headers=french)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post(
+        f"{team_page(cafe)}/invitations",
+        data={"csrf_token": token, "email": "ana@example.com", "role": "member"},
+        headers=french,
+    )
+
+    assert (
+        "Inviter quelqu" in page.text
+        and "Propriétaire" in page.text
+        and "Expert-comptable" in page.text
+    )
+    assert mailbox.messages[0]["Subject"] == "Rejoignez Harbour Cafe Ltd sur Relance"
+
+
+def test_invitations_are_limited_to_a_few_a_minute(client, session, cafe, mailbox, redis_client) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, cafe["owner"])
+    token = csrf(client, team_page(cafe))
+
+    answers = [
+        client.post(
+            f"{team_page(cafe)}/invitations",
+            data={"csrf_token": token, "email": f"person{n}@example.com", "role": "member"},
+        ).status_code
+        for n in range(22)
+    ]
+
+    assert answers[:20] == [303] * 20 and answers[20:] == [429, 429]
+    assert len(mailbox.messages) == 20
