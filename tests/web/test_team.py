@@ -332,11 +332,7 @@ def test_the_team_page_and_the_invitation_mail_are_in_french_for_a_french_reader
         headers=french,
     )
 
-    assert (
-        "Inviter quelqu" in page.text
-        and "Propriétaire" in page.text
-        and "Expert-comptable" in page.text
-    )
+    assert "Inviter quelqu" in page.text and "Propriétaire" in page.text and "Expert-comptable" in page.text
     assert mailbox.messages[0]["Subject"] == "Rejoignez Harbour Cafe Ltd sur Relance"
 
 
