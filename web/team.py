@@ -259,8 +259,8 @@ def remove(organisation_id: int, user_id: int) -> ResponseReturnValue:
 @team.post("/organisations/<int:organisation_id>/team/leave")
 def leave(organisation_id: int) -> ResponseReturnValue:
     """The signed-in person leaves the organisation (the button says so: ``confirm=yes``)."""
-    if request.form.get("confirm") != "yes":
-        return redirect(url_for("team.index", organisation_id=organisation_id), 303)
+    if request.form.get("confirm") != "yes":  # the Leave button sends it: nothing else leaves by accident
+        abort(400, description=_("To leave, use the Leave button on the team page."))
     membership = _membership(organisation_id, current_user.user.id)
     if people.is_last_owner(db.session(), membership):
         abort(
