@@ -350,3 +350,21 @@ def test_invitations_are_limited_to_a_few_a_minute(client, session, cafe, mailbo
 
     assert answers[:20] == [303] * 20 and answers[20:] == [429, 429]
     assert len(mailbox.messages) == 20
+
+
+def test_a_mail_server_that_does_not_answer_leaves_the_invitation_to_resend(
+    client, session, cafe, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from runtime.settings import reload_settings
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nothing listens there
+    reload_settings()
+    sign_in(client, cafe["owner"])
+
+    sent = invite(client, cafe, "ana@example.com")
+    page = client.get(team_page(cafe)).text
+
+    assert sent.status_code == 303
+    assert "the mail could not be sent: try Resend in a moment" in page
+    assert "ana@example.com" in page and "Resend" in page
