@@ -151,3 +151,44 @@ def record(
     )
     session.add(event)
     return event
+
+
+class Invitation(Base):
+    """An invitation to join an organisation with a role, sent by email to one address.
+
+    The link carries a random token; only its SHA-256 is kept, so the table cannot be read back
+    into working links. A row rather than a signed, self-contained link, because an invitation
+    must be usable once and cancellable, which needs state here anyway; resending gives a new
+    token (the old link stops working) and a new expiry.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    sent_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column()
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    accepted_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def pending(self) -> bool:
+        """Neither accepted nor cancelled (it may have expired: it can be resent)."""
+        return self.accepted_at is None and self.cancelled_at is None
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at

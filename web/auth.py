@@ -13,6 +13,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import (
     LoginManager,
     UserMixin,
@@ -34,7 +36,9 @@ from web import app_settings
 auth = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.signin"
-login_manager.login_message = "Please sign in to continue."
+login_manager.login_message = _l("Please sign in to continue.")
+# Flask-Login flashes the message; the session keeps text, so the lazy string is made one here.
+login_manager.localize_callback = str
 
 
 class Person(UserMixin):
@@ -148,5 +152,11 @@ def signout_everywhere() -> ResponseReturnValue:
     ended = end_every_session(db.session(), current_user.user.id)
     db.session.commit()
     logout_user()
-    flash(f"Signed out of Relance everywhere ({ended} session{'s' if ended != 1 else ''}).")
+    flash(
+        ngettext(
+            "Signed out of Relance everywhere (%(num)d session).",
+            "Signed out of Relance everywhere (%(num)d sessions).",
+            ended,
+        )
+    )
     return redirect(url_for("auth.signin"))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import redis
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -42,6 +43,7 @@ from sync.jobs import sync_tenant
 from web import app_settings
 from web.auth import membership_or_404, person_for_identity, sign_in
 from web.roles import may_start, start_job
+from web.team import WAITING_INVITATION
 from web.throttle import rate_limited
 
 connect = Blueprint("connect", __name__)
@@ -55,7 +57,7 @@ def ledger_name(name: str) -> str:
     try:
         return provider_named(name).display_name
     except UnknownProvider:
-        return "the ledger"
+        return str(_("the ledger"))
 
 
 def configured(provider: str) -> LedgerProvider:
@@ -104,7 +106,7 @@ def callback(provider: str) -> ResponseReturnValue:
     pending = session.pop(PENDING, None)
     if not pending or pending["provider"] != provider or request.args.get("state") != pending["state"]:
         return render_template(
-            "problem.html", message="This sign-in was not started here or has expired. Please try again."
+            "problem.html", message=_("This sign-in was not started here or has expired. Please try again.")
         ), 400
     if request.args.get("error"):
         return _not_granted(provider, pending["purpose"], request.args["error"])
@@ -127,7 +129,8 @@ def callback(provider: str) -> ResponseReturnValue:
         if pending["purpose"] == "connect":
             tenants = configured(provider).consented_tenants(found, tokens.access_token, request.args)
             connections = record_consent(db.session(), found.provider, tokens, tenants, user)
-            flash(f"Connected {', '.join(c.tenant_name for c in connections) or 'nothing'}.")
+            names = ", ".join(c.tenant_name for c in connections)
+            flash(_("Connected %(names)s.", names=names) if names else _("Connected nothing."))
         db.session.commit()
         if pending["purpose"] == "connect":
             _start_first_syncs([c.id for c in connections])
@@ -135,11 +138,15 @@ def callback(provider: str) -> ResponseReturnValue:
         db.session.rollback()
         log.warning("connect.failed", provider=provider, error=str(error))
         return render_template(
-            "problem.html", message=f"{found.display_name} could not be connected: {error}"
+            "problem.html",
+            message=_("%(ledger)s could not be connected: %(error)s", ledger=found.display_name, error=error),
         ), 502
     if user is None:
-        return render_template("problem.html", message="The ledger did not say who you are."), 400
+        return render_template("problem.html", message=_("The ledger did not say who you are.")), 400
     sign_in(user)
+    waiting = session.pop(WAITING_INVITATION, None)  # a signed-out person came from an invitation
+    if isinstance(waiting, str):
+        return redirect(url_for("team.invitation", token=waiting))
     return redirect(url_for("dashboard.home"))
 
 
@@ -149,18 +156,34 @@ def _not_granted(provider: str, purpose: str, error: str) -> ResponseReturnValue
     ledger = provider_endpoints(provider).display_name
     retry_url = url_for("connect.signin" if purpose == "signin" else "connect.start", provider=provider)
     if error == "access_denied":
-        doing = f"signing in with {ledger}" if purpose == "signin" else f"connecting {ledger}"
+        signing_in = purpose == "signin"
         return render_template(
             "problem.html",
-            title="Sign-in cancelled" if purpose == "signin" else f"Connecting {ledger} cancelled",
-            message=f"You cancelled {doing}, so Relance was given no access. You can try again at any time.",
+            title=_("Sign-in cancelled")
+            if signing_in
+            else _("Connecting %(ledger)s cancelled", ledger=ledger),
+            message=_(
+                "You cancelled signing in with %(ledger)s, so Relance was given no access. "
+                "You can try again at any time.",
+                ledger=ledger,
+            )
+            if signing_in
+            else _(
+                "You cancelled connecting %(ledger)s, so Relance was given no access. "
+                "You can try again at any time.",
+                ledger=ledger,
+            ),
             retry_url=retry_url,
         )
     log.warning("connect.refused", provider=provider, error=error[:64])
     return render_template(
         "problem.html",
-        title=f"{ledger} did not give access",
-        message=f"{ledger} answered: {request.args.get('error_description') or error}.",
+        title=_("%(ledger)s did not give access", ledger=ledger),
+        message=_(
+            "%(ledger)s answered: %(answer)s.",
+            ledger=ledger,
+            answer=request.args.get("error_description") or error,
+        ),
         retry_url=retry_url,
     ), 400
 
@@ -183,7 +206,7 @@ def confirm_disconnect(organisation_id: int) -> ResponseReturnValue:
     if connection is None:
         abort(404)
     if connection.status == ConnectionStatus.DISCONNECTED.value:
-        flash(f"{connection.tenant_name} is already disconnected.")
+        flash(_("%(name)s is already disconnected.", name=connection.tenant_name))
         return redirect(url_for("dashboard.home"))
     return render_template(
         "connect/confirm_disconnect.html", organisation=organisation, connection=connection
@@ -207,7 +230,12 @@ def disconnect_organisation(organisation_id: int) -> ResponseReturnValue:
         disconnect(db.session(), connection, "disconnected in Relance", actor_user_id=current_user.user.id)
         db.session.commit()
         start_job(tell_ledger_disconnected, current_user.user.id, organisation_id, connection.id)
-        flash(f"{connection.tenant_name} is disconnected. Its data stays in Relance; reconnect any time.")
+        flash(
+            _(
+                "%(name)s is disconnected. Its data stays in Relance; reconnect any time.",
+                name=connection.tenant_name,
+            )
+        )
     return redirect(url_for("dashboard.home"))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, g, render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from runtime.db import db
@@ -17,21 +18,27 @@ from runtime.logs import get_logger
 log = get_logger(__name__)
 
 TITLES = {
-    400: "That request could not be read",
-    403: "You cannot do that here",
-    404: "Page not found",
-    405: "That cannot be done to this page",
-    413: "That is too large",
-    500: "Something went wrong on our side",
-    503: "Not available right now",
+    400: _l("That request could not be read"),
+    403: _l("You cannot do that here"),
+    404: _l("Page not found"),
+    405: _l("That cannot be done to this page"),
+    409: _l("That cannot be done now"),
+    413: _l("That is too large"),
+    410: _l("No longer available"),
+    500: _l("Something went wrong on our side"),
+    503: _l("Not available right now"),
 }
 MESSAGES = {  # when the code that stopped gave no reason of its own
-    400: "Something in the address or the form was not as Relance expects. Go back and try again.",
-    404: "There is no page at this address, or it is not yours to see.",
-    413: "What you sent is larger than Relance takes (1 MB for a form; a logo may be 200 KB). "
-    "Go back and choose a smaller file.",
-    500: "Relance could not finish this. Please try again in a moment; if it happens again, "
-    "tell whoever runs Relance the reference below.",
+    400: _l("Something in the address or the form was not as Relance expects. Go back and try again."),
+    404: _l("There is no page at this address, or it is not yours to see."),
+    413: _l(
+        "What you sent is larger than Relance takes (1 MB for a form; a logo may be 200 KB). "
+        "Go back and choose a smaller file."
+    ),
+    500: _l(
+        "Relance could not finish this. Please try again in a moment; if it happens again, "
+        "tell whoever runs Relance the reference below."
+    ),
 }
 
 
@@ -68,7 +75,7 @@ def _internal_error(error: HTTPException) -> ResponseReturnValue:
 def _page(code: int, message: str) -> str:
     return render_template(
         "problem.html",
-        title=TITLES.get(code, "Something went wrong"),
+        title=TITLES.get(code, _l("Something went wrong")),
         message=message,
         status=code,
         request_id=g.get("request_id", ""),

@@ -11,6 +11,7 @@ forms' to check, so that the person sees which field is wrong (web/settings.py).
 from __future__ import annotations
 
 from flask import Flask, abort, request
+from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, Map
 
 LARGEST_ID = 2**31 - 1
@@ -61,4 +62,4 @@ def _refuse_nul() -> None:
     ):
         values += request.form.keys()
     if any("\x00" in value for value in values):
-        abort(400, description="a request may not hold a NUL character")
+        abort(400, description=_("a request may not hold a NUL character"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, abort, g, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from rq.job import Job
 from sqlalchemy import select
@@ -89,10 +90,44 @@ ROUTES: dict[str, Access] = {
     "settings.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
     # Everyone of the organisation sees its logo (on its pages, reminders and reports).
     "settings.logo": people_of_the_organisation(*EVERY_ROLE),
+    # The team (TEAM RULES below): everyone sees it and may leave; owners and accountants invite,
+    # change roles and remove people, within what may_grant and may_manage allow.
+    "team.index": people_of_the_organisation(*EVERY_ROLE),
+    "team.invite": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "team.resend": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "team.cancel": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "team.change_role": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "team.remove": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "team.leave": people_of_the_organisation(*EVERY_ROLE),
+    "team.activity": people_of_the_organisation(*EVERY_ROLE),
+    # An invitation link is for whoever holds it; the page asks them to sign in, and accepts only
+    # for the person whose email the invitation names.
+    "team.invitation": ANYONE,
+    "team.accept": SIGNED_IN,
     # The ledgers sign their deliveries; the signature is checked instead of a person.
     "webhooks.xero": ANYONE,
     "webhooks.quickbooks": ANYONE,
 }
+
+# TEAM RULES: who may do what to the organisation's people (web/team.py asks these).
+# - Everyone in the organisation sees its team and its activity, and may leave it.
+# - Owners and accountants invite people (by email, with a role), resend and cancel invitations,
+#   change roles and remove people.
+# - Only an owner may make someone an owner, or change or remove an owner (or an owner's
+#   invitation): an accountant acts for the business, it does not take it over.
+# - The last owner can be neither removed, nor given another role, nor leave: an organisation
+#   always has someone who receives its weekly report and manages its people.
+
+
+def may_grant(actor: Role, role: Role) -> bool:
+    """Whether a person of role ``actor`` may give ``role`` (by invitation or by a change)."""
+    return actor == Role.OWNER or (actor == Role.ACCOUNTANT and role != Role.OWNER)
+
+
+def may_manage(actor: Role, target: Role) -> bool:
+    """Whether a person of role ``actor`` may change the role of, or remove, one of role ``target``."""
+    return actor == Role.OWNER or (actor == Role.ACCOUNTANT and target != Role.OWNER)
+
 
 # Jobs that a person's request starts, by the job function's dotted name, and the roles in the
 # job's organisation that may start them.
@@ -145,7 +180,7 @@ def start_job(
     With ``job_id`` in ``options`` a job already waiting is not queued twice (None then).
     """
     if not may_start(job, user_id, organisation_id):
-        abort(403, description="Your role in this organisation does not allow this.")
+        abort(403, description=_("Your role in this organisation does not allow this."))
     if "job_id" in options:
         return jobs.enqueue_once(job, *args, **options)
     return jobs.enqueue(job, *args, **options)
@@ -173,6 +208,6 @@ def enforce(app: Flask) -> None:
             if role is None:
                 abort(404)  # as for a page that does not exist: an organisation is reached through its people
             if role not in access.roles:
-                abort(403, description="Your role in this organisation does not allow this.")
+                abort(403, description=_("Your role in this organisation does not allow this."))
             g.role = role
         return None

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
 from integration.connections.oauth import TokenSet
 from reminders.logos import check_logo, keep_logo
-from runtime import clock, jobs
+from runtime import clock, jobs, team
 from runtime.db import db
 from runtime.tenancy import Membership, Organisation, Role, User
 from sync.models import Customer
@@ -56,12 +56,29 @@ def harbour(session, redis_client):  # type: ignore[no-untyped-def]
             ledger_updated_at=clock.now(),
         )
     )
+    # Someone for the team's routes to act on, and an invitation waiting.
+    colleague = User(email="colleague@harbour.example", name="colleague")
+    session.add(colleague)
+    session.flush()
+    session.add(Membership(user_id=colleague.id, organisation_id=connection.organisation_id, role="member"))
+    invitation, _token = team.invite(
+        session, connection.organisation_id, "new@harbour.example", Role.MEMBER, people[Role.OWNER]
+    )
+    people["colleague"], people["invitation"] = colleague.id, invitation.id
     session.commit()
     return connection.organisation_id, connection.id, people
 
 
-def url_of(rule, organisation_id: int) -> str:  # type: ignore[no-untyped-def]
-    values = {"organisation_id": organisation_id, "provider": "xero", "filename": "relance.css"}
+def url_of(rule, organisation_id: int, people: dict | None = None) -> str:  # type: ignore[no-untyped-def]
+    people = people or {}
+    values = {
+        "organisation_id": organisation_id,
+        "provider": "xero",
+        "filename": "relance.css",
+        "user_id": people.get("colleague", 1),
+        "invitation_id": people.get("invitation", 1),
+        "token": "no-such-invitation-token-at-all",
+    }
     if "customer_id" in rule.arguments:
         values["customer_id"] = db.session.scalar(
             select(Customer.id).where(Customer.organisation_id == organisation_id)
@@ -75,7 +92,7 @@ def answer(app, rule, person, organisation_id: int, people: dict):  # type: igno
     if person != "nobody":
         sign_in(browser, people[person])
     method = "GET" if "GET" in rule.methods else "POST"
-    return browser.open(url_of(rule, organisation_id), method=method)
+    return browser.open(url_of(rule, organisation_id, people), method=method)
 
 
 def sent_to_sign_in(response) -> bool:  # type: ignore[no-untyped-def]

@@ -72,32 +72,13 @@ def untranslated_text(template: str) -> list[str]:
     return [chunk for chunk in words if set(_WORD.findall(chunk)) - SAME_IN_BOTH]
 
 
-# Templates written before the UI was translated, each converted with its area (issue #14); the
-# list only shrinks: a converted template left on it fails (strict).
-NOT_YET_TRANSLATED = {
-    "portal/templates/portal/base.html",
-    "templates/auth/signin.html",
-    "templates/connect/confirm_disconnect.html",
-    "templates/connect/disconnected.html",
-    "templates/problem.html",
-}
+def staff_and_portal_templates() -> list[Path]:
+    return sorted((REPO / "web").rglob("templates/**/*.html"))
 
 
-def staff_and_portal_templates() -> list[object]:
-    return [
-        pytest.param(
-            path,
-            id=name,
-            marks=[pytest.mark.xfail(strict=True, reason="not converted yet")]
-            if name in NOT_YET_TRANSLATED
-            else [],
-        )
-        for path in sorted((REPO / "web").rglob("templates/**/*.html"))
-        for name in [path.relative_to(REPO / "web").as_posix()]
-    ]
-
-
-@pytest.mark.parametrize("template", staff_and_portal_templates())
+@pytest.mark.parametrize(
+    "template", staff_and_portal_templates(), ids=lambda path: path.relative_to(REPO / "web").as_posix()
+)
 def test_templates_write_no_text_outside_the_translation_functions(template: Path) -> None:
     assert untranslated_text(template.read_text()) == []
 
