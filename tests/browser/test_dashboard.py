@@ -71,5 +71,5 @@ def test_an_accountant_goes_from_the_practice_view_to_each_organisation(
 
     page.locator("[data-switcher] summary").click()
     page.locator("[data-switcher]").get_by_role("link", name="Atelier Lumière").click()
-    assert page.get_by_role("heading", name="Atelier Lumière").is_visible()
+    expect(page.get_by_role("heading", name="Atelier Lumière")).to_be_visible()
     assert page.locator("[data-figure=overdue] .value").inner_text() == "€1,200.00"

@@ -200,6 +200,9 @@ def own_pages(app, organisation_id: int, *, printed: bool = True) -> list[str]: 
     ]
 
 
+# Every route of the app, a few dozen hypothesis examples each: minutes, more than the suite's
+# default per-test timeout (pyproject.toml) on a loaded 2-core machine.
+@pytest.mark.timeout(1200)
 def test_every_route_answers_hostile_input_without_a_5xx(app, client, owner) -> None:  # type: ignore[no-untyped-def]
     organisation_id, user_id = owner
     routes = fuzzable(app)

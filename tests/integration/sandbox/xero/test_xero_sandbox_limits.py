@@ -102,7 +102,9 @@ def test_app_minute_limit_spans_tenants(xero_sandbox_factory):
 def test_concurrency_limit_holds_under_20_concurrent_clients(xero_sandbox_factory):
     sandbox = limited(xero_sandbox_factory, concurrent=5, per_minute=10_000)
     token = sandbox.connect()
-    sandbox.faults.add_latency(0.3, path_contains="/Organisation")
+    # Long enough that all 20 calls arrive while the first 5 are still in flight, even on a loaded
+    # machine where the pool's threads start late (0.3 s let a sixth in after one had finished).
+    sandbox.faults.add_latency(1.5, path_contains="/Organisation")
     peak = {"value": 0}
     watching = threading.Event()
 
