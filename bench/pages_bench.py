@@ -195,6 +195,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--organisations", type=int, default=50)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument(
+        "--pages", default="", help="time only the pages whose name contains this (e.g. practice)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print a cProfile of each timed page's requests"
+    )
     arguments = parser.parse_args()
     services = from_environment(Path(tempfile.mkdtemp(prefix="relance-bench-")))
     os.environ.update(services.start())
@@ -270,10 +276,20 @@ def main() -> None:
             f"{arguments.runs} requests per page"
         )
         for name, url in pages.items():
+            if arguments.pages not in name:
+                continue
             url = url.format(customer=busiest)
             if not app.url_map.bind("localhost").test(url.split("?")[0]):
                 print(f"  {name:34} (no such page in this build)")
                 continue
+            if arguments.profile:
+                import cProfile
+                import pstats
+
+                profile = cProfile.Profile()
+                client.get(url)
+                profile.runcall(timed, client.get, url, arguments.runs)
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
             times = sorted(timed(client.get, url, arguments.runs))
             p95 = times[max(0, int(len(times) * 0.95) - 1)]
             print(

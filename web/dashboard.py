@@ -35,6 +35,7 @@ from runtime.tenancy import Membership, Organisation
 from sync.jobs import sync_tenant
 from sync.status import FirstSync, SyncStatus, sync_statuses
 from web import app_settings
+from web.i18n import ENGLISH
 from web.roles import may_open, start_job
 
 dashboard = Blueprint("dashboard", __name__)
@@ -220,7 +221,7 @@ def since(status: SyncStatus | None) -> str:
     if status is None or status.lag is None:
         return _("not yet")
     return format_timedelta(
-        -status.lag, granularity="second", add_direction=True, locale=str(get_locale() or "en_GB")
+        -status.lag, granularity="second", add_direction=True, locale=get_locale() or ENGLISH
     )
 
 

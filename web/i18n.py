@@ -32,6 +32,7 @@ REGIONS = (
 )  # fmt: skip
 DEFAULT_REGION = {"en": "en_GB", "fr": "fr_FR"}
 SESSION_KEY = "language"
+ENGLISH = Locale.parse(DEFAULT_REGION["en"])
 
 babel = Babel()
 language = Blueprint("language", __name__)
@@ -65,7 +66,8 @@ def money(amount: Decimal | int | None, currency: str) -> str:
     """An amount in its currency, written the reader's way (NZ$1,234.50; 1 234,50 $NZ)."""
     if amount is None:
         return ""
-    return format_currency(amount, currency, locale=str(get_locale() or DEFAULT_REGION["en"]))
+    # The Locale itself: a string would be parsed again on every amount of a page.
+    return format_currency(amount, currency, locale=get_locale() or ENGLISH)
 
 
 @language.post("/language")

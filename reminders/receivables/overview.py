@@ -129,18 +129,11 @@ def practice_figures(
 def _practice_figures_on(
     session: Session, ids: list[int], today: date, days: int
 ) -> dict[int, PracticeFigures]:
+    # One query: each invoice joined to its own allocations (by their index on organisation and
+    # invoice) and grouped by invoice gives its balance today and a week ago; the outer query sums
+    # those and both periods' sales per organisation. Grouping all the allocations first and
+    # joining that to the invoices (then a second pass for the sales) took twice as long.
     before = today - WEEK
-    applied = (
-        select(
-            Allocation.organisation_id.label("organisation_id"),
-            Allocation.invoice_ledger_id.label("invoice"),
-            func.sum(case((Allocation.applied_on <= today, Allocation.amount), else_=0)).label("by_today"),
-            func.sum(case((Allocation.applied_on <= before, Allocation.amount), else_=0)).label("by_before"),
-        )
-        .where(Allocation.organisation_id.in_(ids), Allocation.active.is_(True))
-        .group_by(Allocation.organisation_id, Allocation.invoice_ledger_id)
-        .subquery()
-    )
     rate = func.coalesce(Invoice.currency_rate, 1)
     invoices = (
         select(
@@ -148,14 +141,27 @@ def _practice_figures_on(
             Invoice.issued_on.label("issued_on"),
             func.coalesce(Invoice.due_on, Invoice.issued_on).label("aged_from"),
             rate.label("rate"),
-            (Invoice.total - func.coalesce(applied.c.by_today, 0)).label("now"),
-            (Invoice.total - func.coalesce(applied.c.by_before, 0)).label("before"),
+            Invoice.total.label("total"),
+            (
+                Invoice.total
+                - func.coalesce(
+                    func.sum(case((Allocation.applied_on <= today, Allocation.amount), else_=0)), 0
+                )
+            ).label("now"),
+            (
+                Invoice.total
+                - func.coalesce(
+                    func.sum(case((Allocation.applied_on <= before, Allocation.amount), else_=0)), 0
+                )
+            ).label("before"),
         )
         .select_from(Invoice)
         .outerjoin(
-            applied,
+            Allocation,
             and_(
-                applied.c.organisation_id == Invoice.organisation_id, applied.c.invoice == Invoice.ledger_id
+                Allocation.organisation_id == Invoice.organisation_id,
+                Allocation.invoice_ledger_id == Invoice.ledger_id,
+                Allocation.active.is_(True),
             ),
         )
         .where(
@@ -163,11 +169,15 @@ def _practice_figures_on(
             Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
             Invoice.issued_on <= today,
         )
+        # By the key (PostgreSQL then knows the other columns depend on it), led by the unique
+        # (organisation, ledger id): SQLite reads the invoices in that index's order and needs no sort.
+        .group_by(Invoice.organisation_id, Invoice.ledger_id, Invoice.id)
         .subquery()
     )
     open_now = invoices.c.now > OPEN_ABOVE
     owed_now = invoices.c.now * invoices.c.rate
-    amounts = session.execute(
+    sale = invoices.c.total * invoices.c.rate
+    rows = session.execute(
         select(
             invoices.c.organisation_id,
             func.sum(case((open_now, owed_now), else_=0)),
@@ -184,53 +194,29 @@ def _practice_figures_on(
                     else_=0,
                 )
             ),
+            func.sum(case((invoices.c.issued_on > today - timedelta(days=days), sale), else_=0)),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            invoices.c.issued_on > before - timedelta(days=days),
+                            invoices.c.issued_on <= before,
+                        ),
+                        sale,
+                    ),
+                    else_=0,
+                )
+            ),
         ).group_by(invoices.c.organisation_id)
     ).all()
-    sale = Invoice.total * rate
-    sales = {
-        organisation_id: (cents(now), cents(then))
-        for organisation_id, now, then in session.execute(
-            select(
-                Invoice.organisation_id,
-                func.sum(
-                    case(
-                        (
-                            and_(
-                                Invoice.issued_on > today - timedelta(days=days), Invoice.issued_on <= today
-                            ),
-                            sale,
-                        ),
-                        else_=0,
-                    )
-                ),
-                func.sum(
-                    case(
-                        (
-                            and_(
-                                Invoice.issued_on > before - timedelta(days=days), Invoice.issued_on <= before
-                            ),
-                            sale,
-                        ),
-                        else_=0,
-                    )
-                ),
-            )
-            .where(
-                Invoice.organisation_id.in_(ids),
-                Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
-            )
-            .group_by(Invoice.organisation_id)
-        )
-    }
     found = {organisation_id: PracticeFigures(ZERO, ZERO, ZERO, None, None) for organisation_id in ids}
-    for organisation_id, owed, overdue, over_90, owed_before in amounts:
-        sold, sold_before = sales.get(organisation_id, (ZERO, ZERO))
+    for organisation_id, owed, overdue, over_90, owed_before, sold, sold_before in rows:
         found[organisation_id] = PracticeFigures(
             owed=cents(owed),
             overdue=cents(overdue),
             over_90=cents(over_90),
-            dso=days_sales_outstanding(cents(owed), sold, days),
-            dso_week_ago=days_sales_outstanding(cents(owed_before), sold_before, days),
+            dso=days_sales_outstanding(cents(owed), cents(sold), days),
+            dso_week_ago=days_sales_outstanding(cents(owed_before), cents(sold_before), days),
         )
     return found
 
