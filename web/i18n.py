@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel import Locale
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from flask import Blueprint, Flask, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
@@ -70,6 +70,13 @@ def money(amount: Decimal | int | None, currency: str) -> str:
     return format_currency(amount, currency, locale=get_locale() or ENGLISH)
 
 
+def number(value: Decimal | int | float | None) -> str:
+    """A number written the reader's way (44.8; 44,8)."""
+    if value is None:
+        return ""
+    return format_decimal(value, locale=get_locale() or ENGLISH)
+
+
 @language.post("/language")
 def choose() -> ResponseReturnValue:
     """The footer's switcher: keep the chosen language in the person's session, back to the page."""
@@ -93,4 +100,5 @@ def install(app: Flask) -> None:
             "current_language": current_language,
             "language_names": LANGUAGE_NAMES,
             "money": money,
+            "number": number,
         }

@@ -107,7 +107,7 @@ class PracticeFigures:
 def practice_figures(
     session: Session, todays: Mapping[int, date], days: int = 90
 ) -> dict[int, PracticeFigures]:
-    """The practice view's figures of many organisations (id -> its today) in two queries per
+    """The practice view's figures of many organisations (id -> its today) in one query per
     distinct "today" (organisations' zones put them on one or two dates), not per organisation.
 
     The same definitions as ``key_figures`` and ``aging_report(credits=False)`` by due date, written
