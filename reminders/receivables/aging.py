@@ -432,14 +432,14 @@ def aging_totals(session: Session, organisation_id: int, views: Sequence[AgingVi
     invoice_measures: list[ColumnElement[Any]] = []
     for view in views:
         balance = Invoice.total - func.coalesce(applied.c[f"by_{days.index(view.as_of)}"], 0)
-        aged_from: ColumnElement[date] = (
+        aged_from: SQLColumnExpression[date] = (
             Invoice.issued_on
             if view.basis == AgingBasis.INVOICE_DATE
             else func.coalesce(Invoice.due_on, Invoice.issued_on)
         )
         owing = and_(Invoice.issued_on <= view.as_of, balance > OPEN_ABOVE)
         invoice_measures += _bucket_sums(view, aged_from, owing, balance * rate)
-    invoices = (
+    invoices: Select[Any] = (
         select(
             Invoice.customer_ledger_id.label("customer"),
             Invoice.currency.label("currency"),
@@ -452,13 +452,15 @@ def aging_totals(session: Session, organisation_id: int, views: Sequence[AgingVi
             Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
             Invoice.issued_on <= latest,
         )
+        .group_by(Invoice.customer_ledger_id, Invoice.currency)
     )
     dialect, money = session.get_bind().dialect, invoice_measures[0].type
 
     def read(value: float) -> Decimal:
         """A float sum (SQLite's) read as the money type reads it, as aging_report does."""
         process = money.result_processor(dialect, None)
-        return process(value) if process is not None else Decimal(str(value))
+        read_value = process(value) if process is not None else None
+        return read_value if isinstance(read_value, Decimal) else Decimal(str(value))
 
     branches: list[Select[Any]] = [invoices]
     if any(view.credits for view in views):
@@ -485,9 +487,9 @@ def aging_totals(session: Session, organisation_id: int, views: Sequence[AgingVi
 
 def _bucket_sums(
     view: AgingView,
-    aged_from: ColumnElement[date],
+    aged_from: SQLColumnExpression[date],
     owing: ColumnElement[bool],
-    amount: ColumnElement[Any],
+    amount: SQLColumnExpression[Any],
 ) -> list[ColumnElement[Any]]:
     """One conditional amount per bucket of ``view``: ``amount`` where ``owing`` and the item ages
     from a day in that bucket (``as_of - aged_from`` days past due, inside the bucket's edges)."""
@@ -541,8 +543,8 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
 
     def measures(
         left_after: Callable[[int], ColumnElement[Any]],
-        dated: ColumnElement[date],
-        rate: ColumnElement[Any],
+        dated: SQLColumnExpression[date],
+        rate: SQLColumnExpression[Decimal | None],
     ) -> list[ColumnElement[Any]]:
         found: list[ColumnElement[Any]] = []
         for view in views:
@@ -554,7 +556,7 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
             found += _bucket_sums(view, dated, owing, -left * func.coalesce(rate, 1))
         return found
 
-    notes = (
+    notes: Select[Any] = (
         select(
             CreditNote.customer_ledger_id.label("customer"),
             CreditNote.currency.label("currency"),
@@ -573,8 +575,9 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
             CreditNote.status == RecordStatus.ACTIVE.value,
             CreditNote.issued_on <= days[-1],
         )
+        .group_by(CreditNote.customer_ledger_id, CreditNote.currency)
     )
-    payments = (
+    payments: Select[Any] = (
         select(
             Payment.customer_ledger_id.label("customer"),
             Payment.currency.label("currency"),
@@ -593,13 +596,16 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
             Payment.status == RecordStatus.ACTIVE.value,
             Payment.received_on <= days[-1],
         )
+        .group_by(Payment.customer_ledger_id, Payment.currency)
     )
     return [notes, payments]
 
 
 def _labelled(measures: list[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
-    """The measures named m0, m1, … as the UNION ALL's branches and the outer sums name them."""
-    return [measure.label(f"m{n}") for n, measure in enumerate(measures)]
+    """The measures summed and named m0, m1, … as the UNION ALL's branches and the outer sums name
+    them. Each branch sums its own rows per customer and currency first: the union is then a few
+    narrow rows per customer, not one wide row per item to sort."""
+    return [func.sum(measure).label(f"m{n}") for n, measure in enumerate(measures)]
 
 
 def _whole_cents(value: Decimal | float | int, read: Callable[[float], Decimal]) -> int:
