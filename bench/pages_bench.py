@@ -195,6 +195,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--organisations", type=int, default=50)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--pages", default="", help="time only the pages whose name contains this")
     arguments = parser.parse_args()
     services = from_environment(Path(tempfile.mkdtemp(prefix="relance-bench-")))
     os.environ.update(services.start())
@@ -270,6 +271,8 @@ def main() -> None:
             f"{arguments.runs} requests per page"
         )
         for name, url in pages.items():
+            if arguments.pages not in name:
+                continue
             url = url.format(customer=busiest)
             if not app.url_map.bind("localhost").test(url.split("?")[0]):
                 print(f"  {name:34} (no such page in this build)")

@@ -39,6 +39,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     type_coerce,
     union_all,
@@ -430,6 +431,15 @@ def aging_totals(session: Session, organisation_id: int, views: Sequence[AgingVi
     )
     rate = func.coalesce(Invoice.currency_rate, 1)
     invoice_measures: list[ColumnElement[Any]] = []
+    # Only the invoices owing on one of the days reach the sums (most paid invoices owe on none).
+    owing_on_a_day = or_(
+        *(
+            and_(
+                Invoice.issued_on <= day, Invoice.total - func.coalesce(applied.c[f"by_{n}"], 0) > OPEN_ABOVE
+            )
+            for n, day in enumerate(days)
+        )
+    )
     for view in views:
         balance = Invoice.total - func.coalesce(applied.c[f"by_{days.index(view.as_of)}"], 0)
         aged_from: SQLColumnExpression[date] = (
@@ -451,6 +461,7 @@ def aging_totals(session: Session, organisation_id: int, views: Sequence[AgingVi
             Invoice.organisation_id == organisation_id,
             Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
             Invoice.issued_on <= latest,
+            owing_on_a_day,
         )
         .group_by(Invoice.customer_ledger_id, Invoice.currency)
     )
@@ -556,13 +567,25 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
             found += _bucket_sums(view, dated, owing, -left * func.coalesce(rate, 1))
         return found
 
+    def unused_on_a_day(
+        left_after: Callable[[int], ColumnElement[Any]], dated: SQLColumnExpression[date]
+    ) -> ColumnElement[bool]:
+        """Only the credits unused on one of the days reach the sums (most payments are all used)."""
+        return or_(*(and_(dated <= day, left_after(n) > OPEN_ABOVE) for n, day in enumerate(days)))
+
+    def note_left(n: int) -> ColumnElement[Any]:
+        return CreditNote.remaining_credit + func.coalesce(later.c[f"after_{n}"], 0)
+
+    def money_left(n: int) -> ColumnElement[Any]:
+        return Payment.unapplied + func.coalesce(spent.c[f"after_{n}"], 0)
+
     notes: Select[Any] = (
         select(
             CreditNote.customer_ledger_id.label("customer"),
             CreditNote.currency.label("currency"),
             *_labelled(
                 measures(
-                    lambda n: CreditNote.remaining_credit + func.coalesce(later.c[f"after_{n}"], 0),
+                    note_left,
                     CreditNote.issued_on,
                     CreditNote.currency_rate,
                 )
@@ -574,6 +597,7 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
             CreditNote.organisation_id == organisation_id,
             CreditNote.status == RecordStatus.ACTIVE.value,
             CreditNote.issued_on <= days[-1],
+            unused_on_a_day(note_left, CreditNote.issued_on),
         )
         .group_by(CreditNote.customer_ledger_id, CreditNote.currency)
     )
@@ -583,7 +607,7 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
             Payment.currency.label("currency"),
             *_labelled(
                 measures(
-                    lambda n: Payment.unapplied + func.coalesce(spent.c[f"after_{n}"], 0),
+                    money_left,
                     Payment.received_on,
                     Payment.currency_rate,
                 )
@@ -595,6 +619,7 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
             Payment.organisation_id == organisation_id,
             Payment.status == RecordStatus.ACTIVE.value,
             Payment.received_on <= days[-1],
+            unused_on_a_day(money_left, Payment.received_on),
         )
         .group_by(Payment.customer_ledger_id, Payment.currency)
     )
