@@ -55,6 +55,20 @@ class Invoice(MirrorRow, Base):
         UniqueConstraint("organisation_id", "ledger_id"),
         Index("ix_invoices_open_by_due_date", "organisation_id", "status", "due_on"),
         Index("ix_invoices_customer", "customer_ledger_id", "organisation_id"),
+        # Covers the aging's pass over an organisation's invoices (reminders/receivables/aging.py):
+        # read from the index alone, not a table row fetched per invoice.
+        Index(
+            "ix_invoices_aging",
+            "organisation_id",
+            "status",
+            "issued_on",
+            "due_on",
+            "customer_ledger_id",
+            "currency",
+            "ledger_id",
+            "total",
+            "currency_rate",
+        ),
     )
 
     customer_ledger_id: Mapped[str] = mapped_column(String(64))

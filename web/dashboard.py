@@ -23,10 +23,9 @@ from reminders.attention import Attention, AttentionKind, going_out_today, needi
 from reminders.receivables.overview import (
     FirstOrder,
     PracticeFigures,
-    aging_today,
     aging_trend,
     customers_to_act_on,
-    overview,
+    overview_and_aging,
     practice_figures,
 )
 from runtime import clock
@@ -159,7 +158,7 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
     today = clock.today(found.timezone)
     statuses = sync_statuses(session, [organisation_id])
     connection = session.scalar(select(Connection).where(Connection.organisation_id == organisation_id))
-    aging = aging_today(session, organisation_id, today)
+    figures, aging = overview_and_aging(session, organisation_id, today)
     trend = aging_trend(session, organisation_id, today)
     return render_template(
         "dashboard/organisation.html",
@@ -167,7 +166,7 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
         today=today,
         long_today=format_date(today, "long"),
         risk_names=RISK_NAMES,
-        figures=overview(session, organisation_id, today),
+        figures=figures,
         connection=connection,
         status=statuses[0] if statuses else None,
         attention=needing_attention(session, [organisation_id])[organisation_id],

@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Date, Subquery, case, func, literal, select
+from sqlalchemy import ColumnElement, Date, Subquery, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from integration.ledger import InvoiceStatus
-from reminders.receivables.aging import Buckets, aging_report, cents, days_between
+from reminders.receivables.aging import AgingView, Buckets, aging_totals, cents, days_between
 from sync.models import Allocation, Invoice
 
 ZERO = Decimal("0")
+OVER_90 = Buckets((90,))  # current, 1-90 days past due, over 90
 
 
 @dataclass(frozen=True)
@@ -52,24 +53,45 @@ class PaymentBehaviour:
 
 def credit_sales(session: Session, organisation_id: int, after: date, until: date) -> Decimal:
     """Sales invoiced in (after, until], in base currency."""
-    total = session.scalar(
-        select(func.sum(Invoice.total * func.coalesce(Invoice.currency_rate, 1))).where(
+    return credit_sales_in(session, organisation_id, [(after, until)])[0]
+
+
+def credit_sales_in(
+    session: Session, organisation_id: int, periods: list[tuple[date, date]]
+) -> list[Decimal]:
+    """The sales invoiced in each period (after, until], in base currency, from one query."""
+    sale = Invoice.total * func.coalesce(Invoice.currency_rate, 1)
+    totals = session.execute(
+        select(
+            *(
+                func.sum(case((and_(Invoice.issued_on > after, Invoice.issued_on <= until), sale), else_=0))
+                for after, until in periods
+            )
+        ).where(
             Invoice.organisation_id == organisation_id,
             Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
-            Invoice.issued_on > after,
-            Invoice.issued_on <= until,
+            Invoice.issued_on > min(after for after, _ in periods),
+            Invoice.issued_on <= max(until for _, until in periods),
         )
-    )
-    return cents(total)
+    ).one()
+    return [cents(total) for total in totals]
 
 
 def key_figures(session: Session, organisation_id: int, as_of: date, days: int = 90) -> KeyFigures:
     start = as_of - timedelta(days=days)
-    # One bucket edge at 90 days: [current, 1-90, over 90].
-    end = aging_report(session, organisation_id, as_of, buckets=Buckets((90,)))
-    beginning = aging_report(session, organisation_id, start, buckets=Buckets((90,))).total
-    sales = credit_sales(session, organisation_id, start, as_of)
-    receivables, current = end.total, end.totals[0]
+    # One bucket edge at 90 days: [current, 1-90, over 90]; both days' agings in one pass.
+    end, beginning = aging_totals(
+        session, organisation_id, [AgingView(as_of, buckets=OVER_90), AgingView(start, buckets=OVER_90)]
+    )
+    return figures_of(
+        as_of, days, end, sum(beginning, ZERO), credit_sales(session, organisation_id, start, as_of)
+    )
+
+
+def figures_of(as_of: date, days: int, end: list[Decimal], beginning: Decimal, sales: Decimal) -> KeyFigures:
+    """The key figures from the aging totals at the period's end (current, 1-90, over 90), the
+    receivables at its start and the credit sales in it."""
+    receivables, current = sum(end, ZERO), end[0]
     dso = days_sales_outstanding(receivables, sales, days)
     collectable = beginning + sales - current
     cei = (
@@ -77,7 +99,7 @@ def key_figures(session: Session, organisation_id: int, as_of: date, days: int =
         if collectable
         else None
     )
-    over_90 = (end.totals[2] / receivables).quantize(Decimal("0.0001")) if receivables else None
+    over_90 = (end[2] / receivables).quantize(Decimal("0.0001")) if receivables else None
     return KeyFigures(as_of, days, receivables, sales, dso, cei, over_90)
 
 

@@ -11,7 +11,7 @@ report does) and would show a change that is only a difference of definition.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,11 +27,13 @@ from reminders.receivables.aging import (
     ZERO,
     AgingBasis,
     AgingReport,
+    AgingView,
     Buckets,
     aging_report,
+    aging_totals,
     cents,
 )
-from reminders.receivables.figures import KeyFigures, days_sales_outstanding, key_figures
+from reminders.receivables.figures import KeyFigures, credit_sales_in, days_sales_outstanding, figures_of
 from reminders.receivables.snapshots import settings_of
 from reminders.risk.classes import RiskClass
 from sync.models import Allocation, Customer, Invoice
@@ -76,15 +78,28 @@ class Overview:
 
 def headline(session: Session, organisation_id: int, as_of: date) -> Headline:
     """The headline figures as of ``as_of``, computed from the mirror."""
-    aging = aging_report(session, organisation_id, as_of, buckets=OVER_90)
-    current, _, over_90 = aging.totals
-    return Headline(
-        as_of=as_of,
-        owed=aging.total,
-        overdue=aging.total - current,
-        over_90=over_90,
-        figures=key_figures(session, organisation_id, as_of),
-    )
+    return headlines(session, organisation_id, [as_of])[0][0]
+
+
+def headlines(
+    session: Session, organisation_id: int, days: list[date], also: Sequence[AgingView] = (), period: int = 90
+) -> tuple[list[Headline], list[list[Decimal]]]:
+    """The headline figures of each of ``days``, and the totals of the agings ``also`` asked for,
+    from one pass over the mirror for all the agings (each day's and the start of its period's)
+    and one query for the sales."""
+    views: list[AgingView] = []
+    for day in days:
+        views += [AgingView(day, buckets=OVER_90), AgingView(day - timedelta(days=period), buckets=OVER_90)]
+    totals = aging_totals(session, organisation_id, [*views, *also])
+    sales = credit_sales_in(session, organisation_id, [(day - timedelta(days=period), day) for day in days])
+    found = []
+    for n, day in enumerate(days):
+        end, beginning = totals[2 * n], totals[2 * n + 1]
+        current, _, over_90 = end
+        owed = sum(end, ZERO)
+        figures = figures_of(day, period, end, sum(beginning, ZERO), sales[n])
+        found.append(Headline(as_of=day, owed=owed, overdue=owed - current, over_90=over_90, figures=figures))
+    return found, totals[len(views) :]
 
 
 @dataclass(frozen=True)
@@ -223,9 +238,23 @@ def _practice_figures_on(
 
 def overview(session: Session, organisation_id: int, today: date) -> Overview:
     """Today's headline and the one of seven days before (``today`` is the organisation's)."""
-    return Overview(
-        headline(session, organisation_id, today), headline(session, organisation_id, today - WEEK)
-    )
+    (now, before), _ = headlines(session, organisation_id, [today, today - WEEK])
+    return Overview(now, before)
+
+
+@dataclass(frozen=True)
+class TodaysAging:
+    """Today's aging totals, one per bucket, net of unused credit."""
+
+    labels: tuple[str, ...]
+    totals: list[Decimal]
+
+
+def overview_and_aging(session: Session, organisation_id: int, today: date) -> tuple[Overview, TodaysAging]:
+    """The dashboard's figures: ``overview`` and ``aging_today``'s totals, in one pass over the mirror."""
+    view = todays_aging(organisation_id, today)
+    (now, before), (aging,) = headlines(session, organisation_id, [today, today - WEEK], also=[view])
+    return Overview(now, before), TodaysAging(view.buckets.labels, aging)
 
 
 @dataclass(frozen=True)
@@ -311,15 +340,14 @@ def customers_to_act_on(
     ]
 
 
-def aging_today(session: Session, organisation_id: int, today: date) -> AgingReport:
+def todays_aging(organisation_id: int, today: date) -> AgingView:
     """The aging by the organisation's own buckets and basis, net of unused credit, as the
     ledger's aged receivables and the nightly snapshot show it."""
     chosen = settings_of(organisation_id)
-    return aging_report(
-        session,
-        organisation_id,
-        today,
-        AgingBasis(chosen.aging_basis),
-        Buckets(tuple(chosen.aging_edges)),
-        credits=True,
-    )
+    return AgingView(today, AgingBasis(chosen.aging_basis), Buckets(tuple(chosen.aging_edges)), credits=True)
+
+
+def aging_today(session: Session, organisation_id: int, today: date) -> AgingReport:
+    """``todays_aging``, customer by customer."""
+    view = todays_aging(organisation_id, today)
+    return aging_report(session, organisation_id, today, view.basis, view.buckets, credits=True)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from integration.ledger import RecordStatus
 from reminders.models import AgingSnapshot
-from reminders.receivables.aging import AgingBasis, Buckets, aging_report
+from reminders.receivables.aging import AgingBasis, AgingView, Buckets, aging_report, aging_totals
 from reminders.receivables.snapshots import take_snapshot
 from runtime import clock
 from runtime.tenancy import Organisation
@@ -137,6 +137,36 @@ def test_unused_credit_nets_off_in_the_bucket_of_its_date(session, invoices, unu
             assert abs(mine - theirs) <= Decimal("0.02"), customer
     # Without credits: invoices only, as before.
     assert {c.customer_ledger_id for c in without.customers} == set(expected(invoices, buckets, basis))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    invoices=st.lists(sales, max_size=8),
+    unused=st.lists(credits, max_size=8),
+    days_before=st.lists(st.integers(-5, 120), min_size=1, max_size=4),
+    edges=st.sampled_from([(30, 60, 90, 120), (7, 14, 30), (90,)]),
+    basis=st.sampled_from(list(AgingBasis)),
+)
+def test_many_agings_in_one_pass_total_as_each_report_alone(  # type: ignore[no-untyped-def]
+    session, invoices, unused, days_before, edges, basis
+) -> None:
+    """The dashboard's agings (several days, with and without credit) from one query are the
+    totals each day's own report gives, to the cent."""
+    organisation_id = store(session, invoices)
+    store_credits(session, organisation_id, unused)
+    views = [
+        AgingView(AS_OF - timedelta(days=days), basis, Buckets(edges), credits=n % 2 == 1)
+        for n, days in enumerate(days_before)
+    ]
+    views.append(AgingView(AS_OF, AgingBasis.DUE_DATE, Buckets((90,))))
+
+    together = aging_totals(session, organisation_id, views)
+
+    alone = [
+        aging_report(session, organisation_id, view.as_of, view.basis, view.buckets, view.credits).totals
+        for view in views
+    ]
+    assert together == alone
 
 
 ZONES = [
