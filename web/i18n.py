@@ -70,11 +70,12 @@ def money(amount: Decimal | int | None, currency: str) -> str:
     return format_currency(amount, currency, locale=get_locale() or ENGLISH)
 
 
-def number(value: Decimal | int | float | None) -> str:
-    """A number written the reader's way (44.8; 44,8)."""
+def number(value: Decimal | int | float | None, decimals: int = 1) -> str:
+    """A figure written the reader's way with ``decimals`` places (44.8, 1,204.0; 44,8, 1 204,0)."""
     if value is None:
         return ""
-    return format_decimal(value, locale=get_locale() or ENGLISH)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=get_locale() or ENGLISH)
 
 
 @language.post("/language")

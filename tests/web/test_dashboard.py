@@ -254,9 +254,9 @@ def test_the_practice_views_dso_and_its_change_are_the_key_figures(client, accou
 
     page = client.get("/", headers=ENGLISH).text
 
-    assert cells(page, "dso") == [f"{figures.dso} days" for figures in today]
+    assert cells(page, "dso") == [f"{figures.dso:,} days" for figures in today]
     assert week.dso_change is not None and week.dso_change < 0  # this week's sales bring DSO down
-    assert cells(page, "dso_change")[1] == f"▼ {-week.dso_change}"
+    assert cells(page, "dso_change")[1] == f"▼ {-week.dso_change:,}"  # grouped as the reader writes it
 
 
 def test_the_trend_is_drawn_from_the_daily_snapshots(client, accountant) -> None:  # type: ignore[no-untyped-def]
