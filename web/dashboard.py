@@ -262,7 +262,8 @@ def aging_chart(labels: tuple[str, ...], totals: list[Decimal], currency: str) -
             "datasets": [
                 {
                     "label": _("Owed (%(currency)s)", currency=currency),
-                    "data": [float(total) for total in totals],
+                    # Exact decimal strings (JSON has no decimal type); Chart.js reads them as numbers.
+                    "data": [str(total) for total in totals],
                     "backgroundColor": "#1a6b4f",
                 }
             ],
@@ -284,7 +285,7 @@ def trend_chart(days: list[Any], labels: list[str], amounts: dict[str, list[Deci
             "datasets": [
                 {
                     "label": bucket_label(label),
-                    "data": [float(amount) for amount in amounts[label]],
+                    "data": [str(amount) for amount in amounts[label]],
                     "backgroundColor": TREND_COLOURS[min(position, len(TREND_COLOURS) - 1)],
                 }
                 for position, label in enumerate(labels)

@@ -271,7 +271,7 @@ def test_the_trend_is_drawn_from_the_daily_snapshots(client, accountant) -> None
     )
     assert config["data"]["labels"] == ["2026-06-29", "2026-06-30", "2026-07-01"]
     over_120 = next(dataset for dataset in config["data"]["datasets"] if dataset["label"] == "Over 120 days")
-    assert over_120["data"] == [4000.0, 4000.0, 4000.0]
+    assert over_120["data"] == ["4000.00", "4000.00", "4000.00"]  # exact, as strings
     assert "The trend needs at least two" not in page
 
 
