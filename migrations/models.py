@@ -5,7 +5,10 @@ import; a new models module is added here.
 """
 
 import integration.connections  # noqa: F401
-import reminders.models  # noqa: F401
+import reminders.dispatch.models
+import reminders.disputes
+import reminders.models
+import reminders.schedules.models  # noqa: F401
 import runtime.sign_ins
 import runtime.tenancy  # noqa: F401
 import sync.models  # noqa: F401

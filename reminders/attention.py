@@ -19,6 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from integration.connections import Connection, ConnectionStatus
+from reminders.dispatch.outbox import awaiting_counts, going_today
+from reminders.disputes import Dispute
 from runtime.tenancy import Organisation
 from sync.models import SyncCursor
 from sync.status import still_filling
@@ -33,9 +35,9 @@ class AttentionKind(StrEnum):
     FIRST_SYNC_RUNNING = "first_sync_running"
     # The ledger did not say which time zone the organisation is in: "today" may be wrong.
     ZONE_UNKNOWN = "zone_unknown"
-    # Reminders planned and waiting for a person's approval. Filled by issue #15 (schedules).
+    # Reminders waiting for a person: to approve, or a send that was interrupted to settle.
     AWAITING_APPROVAL = "awaiting_approval"
-    # Disputes customers opened and nobody closed. Filled by issue #16 (disputes).
+    # Disputes opened and not closed (raising them from the pages: issue #16).
     OPEN_DISPUTES = "open_disputes"
     # Promises to pay whose day passed without the money. Filled by issue #16 (promises).
     BROKEN_PROMISES = "broken_promises"
@@ -128,6 +130,19 @@ def _zone_unknown(session: Session, ids: list[int]) -> Counts:
     )
 
 
+def _awaiting_approval(session: Session, ids: list[int]) -> Counts:
+    return awaiting_counts(session, ids)
+
+
+def _open_disputes(session: Session, ids: list[int]) -> Counts:
+    rows = session.execute(
+        select(Dispute.organisation_id, func.count())
+        .where(Dispute.organisation_id.in_(ids), Dispute.resolved_at.is_(None))
+        .group_by(Dispute.organisation_id)
+    )
+    return {organisation_id: count for organisation_id, count in rows}
+
+
 def _not_yet(session: Session, ids: list[int]) -> Counts:
     """A kind whose records a later issue brings: nothing to count yet."""
     return {}
@@ -138,8 +153,8 @@ QUERIES: dict[AttentionKind, Callable[[Session, list[int]], Counts]] = {
     AttentionKind.SYNC_FAILED: _sync_failed,
     AttentionKind.FIRST_SYNC_RUNNING: _first_sync_running,
     AttentionKind.ZONE_UNKNOWN: _zone_unknown,
-    AttentionKind.AWAITING_APPROVAL: _not_yet,  # issue #15
-    AttentionKind.OPEN_DISPUTES: _not_yet,  # issue #16
+    AttentionKind.AWAITING_APPROVAL: _awaiting_approval,
+    AttentionKind.OPEN_DISPUTES: _open_disputes,
     AttentionKind.BROKEN_PROMISES: _not_yet,  # issue #16
 }
 
@@ -159,6 +174,6 @@ def needing_attention(session: Session, organisation_ids: Iterable[int]) -> dict
 
 
 def going_out_today(session: Session, organisation_ids: Iterable[int]) -> dict[int, int] | None:
-    """How many reminders each organisation sends today; None while no organisation can have any:
-    reminder schedules and the outbox come with issue #15, which fills this with one query."""
-    return None
+    """How many reminders each organisation has for its today that have not finished going
+    (awaiting approval, ready, or sent today)."""
+    return going_today(session, list(organisation_ids))

@@ -39,6 +39,12 @@ class CollectionSettings(Base):
     # writes a reminder; None: the organisation's name, and no Reply-To (replies go to the sender).
     sender_name: Mapped[str | None] = mapped_column(String(100), default=None)
     reply_to: Mapped[str | None] = mapped_column(String(254), default=None)
+    # Reminders: "review" (a person approves each message before it goes: how a newly connected
+    # organisation starts) or "automatic"; the local time the day's reminders go, on business days;
+    # and how old the last completed sync may be before automatic sending holds.
+    sending_mode: Mapped[str] = mapped_column(String(12), default="review")
+    send_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    fresh_sync_hours: Mapped[int] = mapped_column(Integer, default=6)
 
 
 class OrganisationLogo(Base):
@@ -126,7 +132,8 @@ class WeeklyReport(Base):
 
 
 class LedgerNote(Base):
-    """A note a person wrote on a customer, to be written once to the ledger as a note on the contact.
+    """A note to be written once to the ledger: a person's note on a customer (on the contact), or
+    Relance's record of a reminder sent (on each invoice it covered).
 
     ``key`` comes with the form the note was written in, so a form sent twice (a double click, a
     resubmitted page) is one note. ``status`` is pending until the ledger has it (written), or
@@ -145,6 +152,10 @@ class LedgerNote(Base):
     )
     key: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
+    # Where the note goes: the customer's contact (a person's note) or one of its invoices (what
+    # Relance did about it: a reminder sent covering that invoice), by the invoice's ledger id.
+    target: Mapped[str] = mapped_column(String(8), default="contact")  # integration.ledger.NoteTarget
+    invoice_ledger_id: Mapped[str | None] = mapped_column(String(64), default=None)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | written | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -4,4 +4,18 @@ What will live here: a promise as a dated record (amount, date, invoices, who re
 a call outcome or the customer in the portal) that pauses reminders for its invoices until the date
 plus a grace period, then is kept or broken; a broken promise moves the customer to the next firmer
 stage and counts in its risk class.
+
+The seam the planner and the last-moment check already ask: ``promised_invoices``.
 """
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+
+def promised_invoices(session: Session, organisation_id: int, today: date) -> set[str]:
+    """The ledger ids of invoices a promise to pay covers today (reminders for them pause).
+    No promises are recorded yet: none."""
+    return set()

@@ -15,6 +15,7 @@ wire formats stay in integration/.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 
@@ -93,6 +94,43 @@ def record_note(
     return note, True
 
 
+def record_invoice_notes(
+    session: Session, customer: Customer, invoice_ledger_ids: list[str], text: str, seed: str
+) -> list[LedgerNote]:
+    """Keep Relance's note ``text`` for each of ``invoice_ledger_ids`` of ``customer``, to be
+    written to the ledger on each invoice; the caller commits, then queues their writes.
+
+    ``seed`` names what the notes record (a reminder's outbox key): the same seed and invoice are
+    one note, however many times this is called. Returns the notes new to this call.
+    """
+    made: list[LedgerNote] = []
+    for invoice_ledger_id in invoice_ledger_ids:
+        key = hashlib.sha256(f"{seed}|{invoice_ledger_id}".encode()).hexdigest()[:32]
+        if session.scalar(select(LedgerNote.id).where(LedgerNote.key == key)) is not None:
+            continue
+        note = LedgerNote(
+            organisation_id=customer.organisation_id,
+            customer_id=customer.id,
+            key=key,
+            text=text,
+            target=NoteTarget.INVOICE.value,
+            invoice_ledger_id=invoice_ledger_id,
+            status=NoteStatus.PENDING,
+            attempts=0,
+            last_error="",
+        )
+        session.add(note)
+        made.append(note)
+    session.flush()
+    return made
+
+
+def queue_writes(notes: list[LedgerNote]) -> None:
+    """Queue the write of each note (after the transaction that kept them committed)."""
+    for note in notes:
+        jobs.enqueue_once(write_note_to_ledger, note.id, job_id=note_job_id(note))
+
+
 def note_job_id(note: LedgerNote) -> str:
     """One queued write per note: queuing it again while it waits does nothing."""
     return f"ledger-note-{note.id}"
@@ -118,7 +156,10 @@ def write_note_to_ledger(note_id: int) -> None:
         if connection is None:
             raise LookupError("the organisation has no ledger connection")
         ledger = ledger_for(connection, jobs.connection())
-        ledger.write_note(NoteTarget.CONTACT, customer.ledger_id, note.text)
+        if note.target == NoteTarget.INVOICE.value and note.invoice_ledger_id:
+            ledger.write_note(NoteTarget.INVOICE, note.invoice_ledger_id, note.text)
+        else:
+            ledger.write_note(NoteTarget.CONTACT, customer.ledger_id, note.text)
     except Exception as error:
         session.rollback()
         _count_failure(note_id, error)

@@ -3,6 +3,7 @@
 Each package owns its jobs; this list only says when they run.
 """
 
+from reminders.dispatch.outbox import plan_and_dispatch
 from reminders.notices import tell_people_of_lost_connections
 from reminders.receivables.snapshots import snapshot_all
 from reminders.reports.weekly import send_due_weekly_reports
@@ -25,6 +26,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(assess_all, queue_name="low", cron="30 2 * * *"),
     # The weekly collections report, from 07:00 on each organisation's chosen day, its time.
     PeriodicJob(send_due_weekly_reports, queue_name="low", interval=900),
+    # Reminders: each organisation planned at its sending time on its business days, then what
+    # may go is queued (and sends left interrupted are set aside for a person).
+    PeriodicJob(plan_and_dispatch, queue_name="default", interval=300),
     # Notes written on customers that are not in the ledger yet and have no job waiting.
     PeriodicJob(requeue_pending_notes, queue_name="default", interval=300),
 ]
