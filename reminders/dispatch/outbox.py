@@ -68,7 +68,7 @@ def _audit(
         user_id,
         stage=action.stage_name,
         channel=action.channel,
-        action=action.id,
+        action_id=action.id,
         **details,
     )
 
@@ -299,7 +299,7 @@ def give_default_schedules(session: Session) -> int:
 def plan_now(organisation_id: int) -> int:
     """Plan one organisation for its today, whatever the hour (a person's "plan now"), then queue
     what may go. As idempotent as the daily run: what is planned already is not planned again."""
-    session = db.session
+    session = db.session()
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         return 0
@@ -311,7 +311,7 @@ def plan_now(organisation_id: int) -> int:
 def plan_and_dispatch() -> int:
     """The periodic job: plan each organisation that is due, then queue what may go. Returns the
     number of actions planned."""
-    session = db.session
+    session = db.session()
     settle_interrupted()
     give_default_schedules(session)
     organisations = session.scalars(

@@ -24,12 +24,13 @@ A worker killed between 4 and 5 leaves the action in ``sending``: see ``settle_i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
-from typing import Any
+from typing import Any, Literal, Protocol, cast
 
 from rq import get_current_job
 from sqlalchemy import select, update
@@ -51,7 +52,7 @@ from runtime.logs import get_logger
 from runtime.settings import get_settings
 from runtime.tenancy import Organisation, record
 from sync.mirror import upsert_invoices
-from sync.models import Customer
+from sync.models import Customer, Invoice
 
 log = get_logger(__name__)
 
@@ -72,13 +73,32 @@ class Skip(Exception):
     """The action goes no further, for the reason given."""
 
 
+class Owed(Protocol):
+    """An invoice as a message names it: a ledger's fresh record or the mirror's row."""
+
+    @property
+    def ledger_id(self) -> str: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def issued_on(self) -> date: ...
+    @property
+    def due_on(self) -> date | None: ...
+    @property
+    def total(self) -> Decimal: ...
+    @property
+    def amount_due(self) -> Decimal: ...
+
+
 @dataclass(frozen=True)
 class Written:
     recipient: str
     subject: str
     text: str
     html: str | None
-    invoices: list[InvoiceRecord]
+    invoices: Sequence[Owed]
 
 
 def _take(session: Session, action_id: int) -> bool:
@@ -97,7 +117,7 @@ def _take(session: Session, action_id: int) -> bool:
 
 def send_action(action_id: int) -> None:
     """Send one action of the outbox, at most once (the job; see the module's docstring)."""
-    session = db.session
+    session = db.session()
     if not _take(session, action_id):
         return
     action = session.get(ReminderAction, action_id)
@@ -208,7 +228,7 @@ def _write(
     customer: Customer,
     stage: Stage,
     action: ReminderAction,
-    owed: list[InvoiceRecord],
+    owed: Sequence[Owed],
     links: dict[str, str],
     recipient: str,
     today: date,
@@ -217,7 +237,7 @@ def _write(
 
     language = action.language
     context = MessageContext(
-        language=language,
+        language=cast(Literal["en", "fr"], language if language in ("en", "fr") else "en"),
         as_of=today,
         organisation_name=organisation.name,
         sender_name=settings.sender_name or organisation.name,
@@ -252,6 +272,33 @@ def _write(
     )
     rendered = render(message, context)
     return Written(recipient, rendered.subject, rendered.text, rendered.html, owed)
+
+
+def preview(session: Session, action: ReminderAction, today: date | None = None) -> Written:
+    """The action as it would be written now from the mirror (no ledger call, no payment links):
+    what the review queue shows. The send itself asks the ledger first."""
+    organisation = session.get(Organisation, action.organisation_id)
+    customer = session.get(Customer, action.customer_id)
+    stage = session.get(Stage, action.stage_id) if action.stage_id is not None else None
+    if organisation is None or customer is None or stage is None:
+        raise Skip("the customer or the stage is gone")
+    today = today or clock.today(organisation.timezone)
+    rows = session.scalars(
+        select(Invoice).where(
+            Invoice.organisation_id == organisation.id,
+            Invoice.ledger_id.in_(list(action.invoice_ledger_ids)),
+            Invoice.status == InvoiceStatus.OPEN.value,
+            Invoice.amount_due > 0,
+        )
+    ).all()
+    left_out = disputed_invoices(session, organisation.id) | promised_invoices(
+        session, organisation.id, today
+    )
+    owed = sorted(
+        (r for r in rows if r.ledger_id not in left_out), key=lambda r: (r.due_on or r.issued_on, r.number)
+    )
+    settings = settings_for(session, organisation.id)
+    return _write(organisation, settings, customer, stage, action, owed, {}, customer.email or "", today)
 
 
 def _hand_on(session: Session, action: ReminderAction, written: Written) -> None:
@@ -361,7 +408,7 @@ def _record_sent(session: Session, action: ReminderAction, written: Written) -> 
         channel=action.channel,
         invoices=numbers,
         recipient=written.recipient,
-        action=action.id,
+        action_id=action.id,
     )
     notes = []
     if Channel(action.channel) is Channel.EMAIL:
@@ -393,7 +440,7 @@ def _finish(session: Session, action_id: int, status: ActionStatus, reason: str,
             stage=action.stage_name,
             channel=action.channel,
             reason=reason,
-            action=action.id,
+            action_id=action.id,
             **details,
         )
     session.commit()
@@ -422,7 +469,7 @@ def _hand_back(session: Session, action_id: int, error: Exception) -> None:
 def settle_interrupted() -> int:
     """Actions left in "sending" past the lease: interrupted, for a person to settle (never sent
     again by themselves). Returns how many."""
-    session = db.session
+    session = db.session()
     stale = session.scalars(
         select(ReminderAction).where(
             ReminderAction.status == ActionStatus.SENDING.value,

@@ -248,13 +248,24 @@ def chaseable_invoices(
     return found
 
 
-def plan_organisation(session: Session, organisation_id: int, today: date) -> int:
-    """Put into the outbox what the organisation's customers are due on ``today`` (its date).
-    Returns how many actions were planned by this call (0 when another run planned them)."""
+@dataclass(frozen=True)
+class Due:
+    """One action due for one customer: what the planner would put into the outbox."""
+
+    customer_id: int
+    schedule: Schedule
+    item: Planned
+    language: str
+
+
+def due_today(
+    session: Session, organisation_id: int, today: date
+) -> tuple[list[Due], dict[int, list[ReminderAction]]]:
+    """What the organisation's customers are due on ``today``, by the outbox as it is (nothing is
+    written: "what would go out today" reads this), and the messages awaiting approval by customer."""
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
-        return 0
-    settings = settings_for(session, organisation_id)
+        return [], {}
     schedules = list(
         session.scalars(
             select(Schedule)
@@ -263,7 +274,7 @@ def plan_organisation(session: Session, organisation_id: int, today: date) -> in
         )
     )
     if not schedules:
-        return 0
+        return [], {}
     invoices = chaseable_invoices(session, organisation, today)
     customers = {
         ledger_id: (customer_id, deleted)
@@ -309,7 +320,7 @@ def plan_organisation(session: Session, organisation_id: int, today: date) -> in
         if action.status == ActionStatus.AWAITING_APPROVAL.value:
             awaiting[action.customer_id].append(action)
 
-    planned = 0
+    due: list[Due] = []
     for customer_ledger_id, open_invoices in invoices.items():
         found = customers.get(customer_ledger_id)
         if found is None or found[1]:
@@ -325,13 +336,31 @@ def plan_organisation(session: Session, organisation_id: int, today: date) -> in
         if schedule is None:
             continue
         account = Account(customer_id, segment, risk, open_invoices, history[customer_id])
-        due = plan_account(schedule, account, today)
         language = language_of(organisation, choice.language if choice else None)
-        for item in due:
-            if _insert(session, organisation_id, customer_id, schedule, item, today, language, settings):
-                planned += 1
-                if item.channel.reaches_customer:
-                    _supersede(awaiting[customer_id], item, session)
+        due += [Due(customer_id, schedule, item, language) for item in plan_account(schedule, account, today)]
+    return due, awaiting
+
+
+def plan_organisation(session: Session, organisation_id: int, today: date) -> int:
+    """Put into the outbox what the organisation's customers are due on ``today`` (its date).
+    Returns how many actions were planned by this call (0 when another run planned them)."""
+    due, awaiting = due_today(session, organisation_id, today)
+    settings = settings_for(session, organisation_id)
+    planned = 0
+    for found in due:
+        if _insert(
+            session,
+            organisation_id,
+            found.customer_id,
+            found.schedule,
+            found.item,
+            today,
+            found.language,
+            settings,
+        ):
+            planned += 1
+            if found.item.channel.reaches_customer:
+                _supersede(awaiting[found.customer_id], found.item, session)
     session.commit()
     if planned:
         log.info("reminders.planned", organisation=organisation_id, actions=planned, day=today.isoformat())

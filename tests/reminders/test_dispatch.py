@@ -9,12 +9,13 @@ from decimal import Decimal
 
 import pytest
 from rq import SimpleWorker
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from integration.sandbox.xero.sandbox import XeroSandbox
 from reminders.dispatch import outbox
 from reminders.dispatch.models import ActionStatus, ReminderAction
-from reminders.dispatch.send import SENDING_LEASE, send_action, settle_interrupted
+from reminders.dispatch.send import SENDING_LEASE, send_action, send_job_id, settle_interrupted
 from reminders.disputes import Dispute
 from reminders.models import CollectionSettings, LedgerNote
 from reminders.schedules.models import PlannerRun
@@ -122,7 +123,8 @@ def test_paid_invoice_is_never_reminded(xero, mailbox) -> None:  # type: ignore[
     assert message["To"] == "accounts@kauri.example"
     text = message.get_body(("plain",)).get_content()
     numbers = {i.ledger_id: i.number for i in xero.session.scalars(select(Invoice))}
-    assert numbers[still_owed] in text and "275.50" in text
+    owed_now = xero.session.scalar(select(Invoice.amount_due).where(Invoice.ledger_id == still_owed))
+    assert numbers[still_owed] in text and f"NZ${owed_now:,.2f}" in text, text
     assert numbers[paid_between] not in text and numbers[paid_before] not in text
     statuses = {a.customer_id: (a.status, a.reason, a.sent_invoice_ledger_ids) for a in xero.actions()}
     kauri = xero.session.scalar(select(Customer.id).where(Customer.ledger_id == owes))
@@ -144,8 +146,9 @@ def test_an_invoice_credited_voided_or_disputed_after_planning_is_not_chased(xer
     assert xero.plan() == 3
 
     books = xero.sandbox.books
-    credit = xero.sandbox.create_credit("CreditNote", credited_customer, Decimal("200.00"))
-    books.allocate(credit, books.find_invoice(credited), Decimal("200.00"), xero.sandbox.clock.today())
+    credit = xero.sandbox.create_credit("CreditNote", credited_customer, Decimal("400.00"))
+    owed = books.find_invoice(credited)
+    books.allocate(credit, owed, owed.amount_due, xero.sandbox.clock.today())
     invoice = books.find_invoice(voided)
     invoice.status = "VOIDED"
     invoice.updated_at = books.now()
@@ -272,7 +275,8 @@ def test_a_worker_killed_between_sending_and_sent_causes_no_second_message(
 
             # A new worker takes the dead one's job back: it finds the send taken, and sends nothing.
             start_process("worker")
-            wait_until(lambda: jobs.queue("default").count == 0, timeout=90)
+            job = Job.fetch(send_job_id(action.id), connection=jobs.connection())
+            wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout=120)
             # Past the lease, the send is set aside as interrupted, for a person to settle.
             clock.travel_to(clock.now() + SENDING_LEASE + timedelta(seconds=1))
             assert settle_interrupted() == 1

@@ -137,12 +137,35 @@ def test_a_sort_or_search_that_makes_no_sense_is_a_clear_400(client, accountant,
     assert client.get(f"/?{query}").status_code == 400
 
 
-def test_what_goes_out_today_says_schedules_are_not_set_up_yet(client, accountant, session) -> None:  # type: ignore[no-untyped-def]
+def test_what_goes_out_today_counts_each_organisations_reminders_for_its_today(
+    client, accountant, session
+) -> None:  # type: ignore[no-untyped-def]
+    from reminders.dispatch.models import ReminderAction
+    from runtime import clock
+    from tests.reminders.chasing import customer
+
+    kauri = session.get(Organisation, accountant["kauri"])
+    owes = customer(session, kauri.id, "c-going")
+    for index, status in enumerate(("awaiting_approval", "sent", "skipped")):
+        session.add(
+            ReminderAction(
+                organisation_id=kauri.id,
+                customer_id=owes.id,
+                key=f"k{index}",
+                stage_key="inquiry",
+                stage_name="Polite inquiry",
+                channel="email",
+                cycle="",
+                planned_for=clock.today(kauri.timezone),
+                status=status,
+            )
+        )
+    session.commit()
     sign_in(client, accountant["user_id"])
     page = client.get("/", headers=ENGLISH).text
-    assert going_out_today(session, [accountant["kauri"]]) is None
-    assert cells(page, "going_out") == ["—", "—"]
-    assert 'title="Reminder schedules are not set up yet"' in page
+    counts = going_out_today(session, [accountant["kauri"]])
+    assert counts == {accountant["kauri"]: 2}  # the skipped one is not going out
+    assert sorted(cells(page, "going_out")) == ["0", "2"]
 
 
 def test_what_needs_a_person_lists_a_lost_connection_and_an_unknown_zone(client, accountant, session) -> None:  # type: ignore[no-untyped-def]
