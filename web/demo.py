@@ -268,6 +268,8 @@ def _connect_and_sync(
             jobs.enqueue(sync_tenant, connection.id, full, queue_name="sync")
         log.info("demo.connected", organisations=[c.tenant_name for c in connections])
         synced = wait_for_syncs(session, ids, before, FIRST_SYNC_TIMEOUT)
+        if synced:
+            _plan_reminders(session, ids)
         _print_ready(web_url, ledgers, session, ids, synced, mailbox_folder)
     finally:
         session.close()
@@ -283,6 +285,19 @@ def _web_answers(web_url: str, timeout: float) -> bool:
             pass
         time.sleep(0.5)
     return False
+
+
+def _plan_reminders(session: Session, connection_ids: list[int]) -> None:
+    """The demo companies get the default schedule (in review-before-send, as any new
+    organisation) and today's reminders are planned at once, whatever the hour: the review queue
+    shows them from the first minute. Planning is idempotent, so a restart plans nothing twice."""
+    from reminders.dispatch.outbox import give_default_schedules, plan_now
+
+    give_default_schedules(session)
+    for organisation_id in session.scalars(
+        select(Connection.organisation_id).where(Connection.id.in_(connection_ids)).distinct()
+    ):
+        jobs.enqueue(plan_now, organisation_id)
 
 
 def _print_ready(
@@ -307,6 +322,10 @@ def _print_ready(
         "  or with Intuit (the QuickBooks sandbox: allow, for any company): both reach the same companies.",
         *(
             f"  Aged receivables of {name}: {web_url}/organisations/{organisation_id}/aged-receivables"
+            for organisation_id, name in organisations
+        ),
+        *(
+            f"  Today's reminders of {name}, to review and approve: {web_url}/organisations/{organisation_id}/reminders"
             for organisation_id, name in organisations
         ),
         "  The sandboxes' admin APIs make payments and move time (integration/sandbox/*/README.md).",
