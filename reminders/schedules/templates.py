@@ -113,6 +113,8 @@ def _by_currency(lines: Iterable[InvoiceLine]) -> dict[str, Decimal]:
 
 @dataclass(frozen=True)
 class Rendered:
+    """A message ready to send: a one-line subject, the text part and the HTML part."""
+
     subject: str
     text: str
     html: str
@@ -171,8 +173,8 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "fr": "L'adresse du portail client (vide tant qu'il n'existe pas)",
     },
     "on_hold": {
-        "en": "Whether the account is on hold (true or false)",
-        "fr": "Si le compte est suspendu (vrai ou faux)",
+        "en": "Whether the account is on hold, for a condition: {% if on_hold %}…{% endif %}",
+        "fr": "Si le compte est suspendu, pour une condition : {% if on_hold %}…{% endif %}",
     },
     "bank_details": {
         "en": "Your bank details for payment by transfer",
