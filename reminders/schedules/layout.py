@@ -90,7 +90,7 @@ def html_table(rows: list[dict[str, Any]], sums: list[str], language: str) -> Ma
                 value = _shown_days(value)
             elif column == "number" and (link := _safe_link(row["link"])):
                 value = Markup('<a href="{0}" style="color:#1a5fb4;">{1}</a>').format(link, value)
-            cells.append(cell("td", value, column))
+            cells.append(cell("td", value, column, "white-space:nowrap;"))
         body.append(Markup("<tr>{0}</tr>").format(Markup("").join(cells)))
     for money in sums:
         body.append(

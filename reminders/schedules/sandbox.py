@@ -13,6 +13,10 @@ code. On top of Jinja's sandbox (no underscore attributes, no mutating methods):
   ``**`` refused past small sizes, so a template cannot build a gigabyte (the caller caps the
   source and the output);
 - an undefined name prints as nothing, even called or read further.
+
+Blocks trim the newline after them and the spaces before them (``trim_blocks``,
+``lstrip_blocks``), so that a person can put ``{% if %}`` on its own line without leaving blank
+lines in the message.
 """
 
 from __future__ import annotations

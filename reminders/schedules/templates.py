@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_currency
@@ -72,6 +73,20 @@ class MessageContext:
     portal_link: str | None = None
     on_hold: bool = False
     bank_details: str | None = None
+    # Babel's locale for money and dates, when the organisation's country refines the language
+    # ("en_NZ" writes NZ$ as $, "fr_CA" writes 1 000,00 $); the language's own otherwise.
+    locale: str | None = None
+
+    @property
+    def formatting_locale(self) -> str:
+        """The locale money and dates are written in: ``locale`` if it is one of the language's."""
+        if self.locale:
+            try:
+                if Locale.parse(self.locale).language == self.language:
+                    return self.locale
+            except (ValueError, UnknownLocaleError):
+                pass
+        return locale_of(self.language)
 
     @property
     def owed(self) -> dict[str, Decimal]:
@@ -98,6 +113,8 @@ def _by_currency(lines: Iterable[InvoiceLine]) -> dict[str, Decimal]:
 
 @dataclass(frozen=True)
 class Rendered:
+    """A message ready to send: a one-line subject, the text part and the HTML part."""
+
     subject: str
     text: str
     html: str
@@ -156,8 +173,8 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "fr": "L'adresse du portail client (vide tant qu'il n'existe pas)",
     },
     "on_hold": {
-        "en": "Whether the account is on hold (true or false)",
-        "fr": "Si le compte est suspendu (vrai ou faux)",
+        "en": "Whether the account is on hold, for a condition: {% if on_hold %}…{% endif %}",
+        "fr": "Si le compte est suspendu, pour une condition : {% if on_hold %}…{% endif %}",
     },
     "bank_details": {
         "en": "Your bank details for payment by transfer",
@@ -222,28 +239,28 @@ class Problem(str):
 # --- the placeholders' values --------------------------------------------------------------------
 
 
-def _money(amount: Decimal, currency: str, language: str) -> str:
-    return format_currency(amount, currency, locale=locale_of(language))
+def _money(amount: Decimal, currency: str, locale: str) -> str:
+    return format_currency(amount, currency, locale=locale)
 
 
-def _day(value: date | None, language: str) -> str:
-    return format_date(value, "medium", locale=locale_of(language)) if value else ""
+def _day(value: date | None, locale: str) -> str:
+    return format_date(value, "medium", locale=locale) if value else ""
 
 
-def _totals(totals: Mapping[str, Decimal], language: str) -> str:
-    amounts = [_money(amount, currency, language) for currency, amount in totals.items()]
-    return format_list(amounts, locale=locale_of(language)) if amounts else ""
+def _totals(totals: Mapping[str, Decimal], locale: str) -> str:
+    amounts = [_money(amount, currency, locale) for currency, amount in totals.items()]
+    return format_list(amounts, locale=locale) if amounts else ""
 
 
 def _rows(context: MessageContext) -> list[dict[str, Any]]:
-    language = context.language
+    locale = context.formatting_locale
     return [
         {
             "number": line.number,
-            "issued": _day(line.issued_on, language),
-            "due": _day(line.due_on, language),
-            "total": _money(line.total, line.currency, language),
-            "amount_due": _money(line.amount_due, line.currency, language),
+            "issued": _day(line.issued_on, locale),
+            "due": _day(line.due_on, locale),
+            "total": _money(line.total, line.currency, locale),
+            "amount_due": _money(line.amount_due, line.currency, locale),
             "days_late": line.days_late,
             "link": line.link or "",
         }
@@ -253,9 +270,10 @@ def _rows(context: MessageContext) -> list[dict[str, Any]]:
 
 def _values(context: MessageContext, *, html: bool) -> dict[str, Any]:
     language = context.language
+    where = context.formatting_locale
     rows = _rows(context)
     dues = [line.due_on for line in context.invoices if line.due_on is not None]
-    sums = [_money(amount, currency, language) for currency, amount in context.owed.items()]
+    sums = [_money(amount, currency, where) for currency, amount in context.owed.items()]
     return {
         "customer_name": context.customer_name,
         "contact_name": context.contact_name or context.customer_name,
@@ -263,16 +281,14 @@ def _values(context: MessageContext, *, html: bool) -> dict[str, Any]:
         "sender_name": context.sender_name,
         "invoices": rows,
         "invoice_count": len(rows),
-        "invoice_numbers": format_list([row["number"] for row in rows], locale=locale_of(language))
-        if rows
-        else "",
+        "invoice_numbers": format_list([row["number"] for row in rows], locale=where) if rows else "",
         "invoices_table": (html_table if html else text_table)(rows, sums, language),
-        "total_due": _totals(context.owed, language),
-        "total_overdue": _totals(context.overdue, language),
+        "total_due": _totals(context.owed, where),
+        "total_overdue": _totals(context.overdue, where),
         "days_late": context.oldest_days_late if context.oldest_days_late is not None else 0,
-        "due_date": _day(min(dues), language) if dues else "",
-        "deadline": _day(context.deadline, language),
-        "today": _day(context.as_of, language),
+        "due_date": _day(min(dues), where) if dues else "",
+        "deadline": _day(context.deadline, where),
+        "today": _day(context.as_of, where),
         "payment_links": [row["link"] for row in rows if row["link"]],
         "portal_link": context.portal_link or "",
         "on_hold": context.on_hold,
@@ -335,6 +351,9 @@ _SAMPLE = MessageContext(
 )
 
 
+_SCALARS = PLACEHOLDERS.keys() - {"invoices", "payment_links"}
+
+
 def _structure_problems(tree: nodes.Template, part: str) -> list[Problem]:
     problems: list[Problem] = []
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
@@ -343,6 +362,12 @@ def _structure_problems(tree: nodes.Template, part: str) -> list[Problem]:
             name = node.arg.value if isinstance(node.arg.value, str) else None
         if name is not None and name.startswith("_"):
             problems.append(Problem("unsafe", part=part, name=name))
+    for constant in tree.find_all(nodes.Const):  # map(attribute="__class__"), x["__init__"]…
+        if isinstance(constant.value, str) and constant.value.startswith("__"):
+            problems.append(Problem("unsafe", part=part, name=constant.value))
+    for read in tree.find_all(nodes.Getattr):  # a placeholder other than a list has no fields
+        if isinstance(read.node, nodes.Name) and read.node.name in _SCALARS:
+            problems.append(Problem("not_supported", part=part, name=f"{read.node.name}.{read.attr}"))
     for name_node in tree.find_all(nodes.Name):
         if name_node.name == "self":  # the template itself: nothing for a message in it
             problems.append(Problem("not_supported", part=part, name="self"))
@@ -385,7 +410,7 @@ def check(message: Message) -> list[Problem]:
         problems.extend(found)
         if not found:
             problems.extend(_trial(source, part))
-    return problems
+    return list(dict.fromkeys(problems))  # one Getitem's constant is found twice
 
 
 def _trial(source: str, part: str) -> list[Problem]:
