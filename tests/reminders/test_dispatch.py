@@ -359,7 +359,7 @@ def test_a_day_the_scheduler_did_not_run_is_caught_up_the_next_day_once(session)
     # nothing ran. It goes on Tuesday 2 June, once.
     open_invoice(session, organisation, "i-late", "late", date(2026, 5, 14))
     for day in (date(2026, 5, 29), date(2026, 6, 2), date(2026, 6, 2)):
-        clock.travel_to(datetime(day.year, day.month, day.day, 9, 30) - timedelta(hours=12))
+        clock.travel_to(datetime(day.year, day.month, day.day, 9, 30, tzinfo=UTC) - timedelta(hours=12))
         outbox.plan_if_due(session, session.get(Organisation, organisation))
     session.expire_all()
     rows = [
