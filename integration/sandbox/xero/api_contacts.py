@@ -105,10 +105,11 @@ def _apply_contact_fields(contact: Contact, data: dict[str, Any]) -> None:
                 str(address.get("City") or ""),
                 str(address.get("PostalCode") or ""),
             )
+            chosen = parts if any(parts) else None  # an address of empty fields is no address
             if address["AddressType"] == "STREET":
-                contact.street = parts
+                contact.street = chosen
             else:
-                contact.postal = parts
+                contact.postal = chosen
 
 
 def save_contact(books: OrganisationBooks, data: dict[str, Any], allow_update: bool) -> Contact:
