@@ -25,7 +25,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("postal_address", Document, nullable=False, server_default="[]"))
     # The customers mirrored already have no address yet: the next sync reads every contact again
     # (one call per thousand), instead of only those that change after today.
-    op.execute("UPDATE sync_cursors SET cursor = NULL WHERE entity = 'contacts'")
+    cursors = sa.table("sync_cursors", sa.column("entity", sa.String()), sa.column("cursor", sa.DateTime()))
+    op.execute(cursors.update().where(cursors.c.entity == "contacts").values(cursor=None))
 
 
 def downgrade() -> None:
