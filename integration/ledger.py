@@ -50,6 +50,9 @@ class ContactRecord:
     currency: str | None = None
     active: bool = True  # archived (Xero) or made inactive (QuickBooks) when False
     deleted: bool = False
+    # Where letters go, as lines in order: street lines, the locality line as the country writes it
+    # ("Auckland 1010", "San Jose, CA 95112", "75008 Paris"), then the country; () if none is known.
+    postal_address: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

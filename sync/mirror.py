@@ -53,6 +53,7 @@ def upsert_customers(session: Session, organisation_id: int, records: Sequence[C
             "currency": r.currency,
             "active": r.active,
             "deleted": r.deleted,
+            "postal_address": list(r.postal_address),
             "ledger_updated_at": r.updated_at,
             "synced_at": now,
         }

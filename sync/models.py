@@ -45,6 +45,8 @@ class Customer(MirrorRow, Base):
     currency: Mapped[str | None] = mapped_column(String(3), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where letters go: integration.ledger.ContactRecord.postal_address, line by line ([] if unknown).
+    postal_address: Mapped[list[str]] = mapped_column(Document, default=list)
 
 
 class Invoice(MirrorRow, Base):

@@ -31,6 +31,7 @@ from integration.ledger import (
     PaymentRecord,
     RecordStatus,
 )
+from integration.postal import postal_lines
 from integration.zones import country_code, zone_for_place
 
 ZERO = Decimal("0")
@@ -91,6 +92,22 @@ def _record_status(entity: dict[str, Any]) -> RecordStatus:
     return RecordStatus.VOIDED if is_voided(entity) else RecordStatus.ACTIVE
 
 
+def postal_address(address: dict[str, Any] | None) -> tuple[str, ...]:
+    """A PhysicalAddress (Customer.BillAddr): Line1-5, City, CountrySubDivisionCode, PostalCode,
+    Country (quickbooks-details.md 3.4; Intuit's PhysicalAddress type). QuickBooks also keeps
+    addresses typed free-form, every part in Line1-5 ("Middlefield, CA  94303" as Line4, no City:
+    quickbooks-details.md 3.1): those lines are then the address as it is."""
+    address = address or {}
+    lines = postal_lines(
+        (address.get(f"Line{n}") for n in range(1, 6)),
+        address.get("City"),
+        address.get("CountrySubDivisionCode"),
+        address.get("PostalCode"),
+        address.get("Country"),
+    )
+    return () if lines == (str(address.get("Country") or "").strip(),) else lines
+
+
 def contact_record(entity: dict[str, Any]) -> ContactRecord:
     """A Customer; QuickBooks "deletes" a customer by making it inactive, or merges it away."""
     return ContactRecord(
@@ -102,6 +119,7 @@ def contact_record(entity: dict[str, Any]) -> ContactRecord:
         currency=_ref(entity, "CurrencyRef") or None,
         active=bool(entity.get("Active", True)) and not is_deleted(entity),
         deleted=is_deleted(entity),
+        postal_address=postal_address(entity.get("BillAddr")),
     )
 
 

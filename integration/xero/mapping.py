@@ -26,6 +26,7 @@ from integration.ledger import (
     PaymentRecord,
     RecordStatus,
 )
+from integration.postal import postal_lines
 from integration.zones import country_code, zone_from_windows_name
 
 # `/Date(1541176592690+0000)/`: epoch milliseconds; the offset only says how Xero displayed it.
@@ -137,6 +138,31 @@ def _phone(data: dict[str, Any]) -> str | None:
     return " ".join(str(part) for part in parts if part) or None
 
 
+def _postal_address(data: dict[str, Any]) -> tuple[str, ...]:
+    """The Contact's postal address: its POBOX address (Xero's "Postal Address"), else its STREET
+    one. Address is AddressType (POBOX | STREET), AddressLine1-4, City, Region, PostalCode and
+    Country (xero_accounting.yaml, components.schemas.Address); Xero sends both types on every
+    Contact, the unused one with empty fields (xero-details.md 4.2)."""
+    by_type = {
+        str(address.get("AddressType") or "").upper(): address
+        for address in data.get("Addresses") or []
+        if isinstance(address, dict)
+    }
+    for kind in ("POBOX", "STREET"):
+        address = by_type.get(kind) or {}
+        lines = postal_lines(
+            (address.get(f"AddressLine{n}") for n in range(1, 5)),
+            address.get("City"),
+            address.get("Region"),
+            address.get("PostalCode"),
+            address.get("Country"),
+        )
+        # A country alone is not somewhere a letter can go.
+        if lines and lines != (str(address.get("Country") or "").strip(),):
+            return lines
+    return ()
+
+
 def contact_record(data: dict[str, Any]) -> ContactRecord:
     """A Xero Contact. Xero never deletes contacts: it archives them (and GDPR-erases on request)."""
     status = str(data.get("ContactStatus") or "ACTIVE").upper()
@@ -150,6 +176,7 @@ def contact_record(data: dict[str, Any]) -> ContactRecord:
         active=status == "ACTIVE" and not data.get("MergedToContactID"),
         # A GDPR request means the customer asked to be forgotten: treat it as gone.
         deleted=status == "GDPRREQUEST",
+        postal_address=_postal_address(data),
     )
 
 

@@ -52,6 +52,22 @@ def test_the_initial_sync_mirrors_the_company(quickbooks, session, redis_client)
     assert quickbooks.request_log.count(tenant=connection.tenant_id) <= 8
 
 
+def test_each_customers_bill_address_reaches_the_mirror(quickbooks, session, redis_client) -> None:
+    connection = quickbooks_consent(session, quickbooks)
+
+    sync_tenant(connection.id)
+
+    session.expire_all()
+    mirror = {row.ledger_id: row.postal_address for row in session.scalars(select(Customer))}
+    for entity in quickbooks.company(connection.tenant_id).live("Customer"):
+        bill = entity.body["BillAddr"]
+        assert mirror[entity.id] == [
+            bill["Line1"],
+            f"{bill['City']}, CA {bill['PostalCode']}",
+            "USA",
+        ], entity.body["DisplayName"]
+
+
 def test_webhooks_then_change_data_capture_in_few_calls(
     quickbooks, session, redis_client, monkeypatch
 ) -> None:

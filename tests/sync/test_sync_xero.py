@@ -69,6 +69,23 @@ def test_the_initial_sync_mirrors_the_ledger_in_pages_of_a_thousand(xero, sessio
     assert xero.request_log.count(tenant=connection.tenant_id) <= 8
 
 
+def test_each_customers_postal_address_reaches_the_mirror(xero, session, redis_client) -> None:
+    connection = xero_consent(session, xero)[0]
+
+    sync_tenant(connection.id)
+
+    session.expire_all()
+    mirror = {row.ledger_id: row.postal_address for row in session.scalars(select(Customer))}
+    boxes = 0
+    for contact in xero.books.contacts.values():
+        # The PO box when the customer has one (Xero's postal address), else the street address.
+        chosen = contact.postal or contact.street
+        expected = [chosen[0], f"{chosen[1]} {chosen[2]}", "New Zealand"] if chosen else []
+        assert mirror[contact.contact_id] == expected, contact.name
+        boxes += contact.postal is not None
+    assert boxes > 0
+
+
 def test_the_sweep_alone_converges_with_webhooks_off(xero, session, redis_client) -> None:
     connection = xero_consent(session, xero)[0]
     sync_tenant(connection.id)

@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 DEMO_CUSTOMERS = 300
 DEMO_INVOICES = 3000
 HISTORY_DAYS = 730
+# Towns around the demo company (Mountain View, California) and their ZIP codes.
+TOWNS = (
+    ("Mountain View", ("94040", "94041", "94043")),
+    ("Palo Alto", ("94301", "94303", "94306")),
+    ("Sunnyvale", ("94085", "94086", "94087")),
+    ("San Jose", ("95112", "95125", "95131")),
+    ("Redwood City", ("94061", "94063", "94065")),
+    ("Santa Clara", ("95050", "95051", "95054")),
+    ("Menlo Park", ("94025",)),
+    ("Half Moon Bay", ("94019",)),
+)
 TERM_MIX = {"3": 0.6, "2": 0.2, "1": 0.1, "4": 0.1}  # Net 30, Net 15, Due on receipt, Net 60 (open_books ids)
 ZERO = Decimal("0")
 
@@ -55,13 +66,16 @@ def populate(
 
 def _add_customers(company: Company, generator: DataGenerator, count: int, start: date) -> list[str]:
     names = generator.child("customers")
+    # Their own stream, so that the towns leave every other seeded figure as it was.
+    towns = generator.child("towns")
     ids = []
     for number in range(count):
         first, last = names.person_name()
         business = names.business_name()
         if any(c.body["DisplayName"] == business for c in company.live("Customer")):
             business = f"{business} #{number}"
-        line1, city, postcode = names.street_address()
+        line1 = names.street_address()[0]  # drawn whole, as before: the stream's next draws stay the same
+        city, postcodes = towns.choice(TOWNS)
         body = {
             "DisplayName": business,
             "CompanyName": business,
@@ -69,7 +83,13 @@ def _add_customers(company: Company, generator: DataGenerator, count: int, start
             "FamilyName": last,
             "PrimaryEmailAddr": {"Address": names.email(first, business)},
             "PrimaryPhone": {"FreeFormNumber": names.phone()},
-            "BillAddr": {"Line1": line1, "City": city, "PostalCode": postcode},
+            "BillAddr": {
+                "Line1": line1,
+                "City": city,
+                "CountrySubDivisionCode": "CA",
+                "PostalCode": towns.choice(postcodes),
+                "Country": "USA",
+            },
             "SalesTermRef": {"value": names.weighted(TERM_MIX)},
             "_persona": choose_persona(names.rng).value,
         }

@@ -99,12 +99,17 @@ def _apply_contact_fields(contact: Contact, data: dict[str, Any]) -> None:
             if isinstance(p, dict)
         ]
     for address in data.get("Addresses") or []:
-        if isinstance(address, dict) and address.get("AddressType") == "STREET":
-            contact.street = (
+        if isinstance(address, dict) and address.get("AddressType") in ("STREET", "POBOX"):
+            parts = (
                 str(address.get("AddressLine1") or ""),
                 str(address.get("City") or ""),
                 str(address.get("PostalCode") or ""),
             )
+            chosen = parts if any(parts) else None  # an address of empty fields is no address
+            if address["AddressType"] == "STREET":
+                contact.street = chosen
+            else:
+                contact.postal = chosen
 
 
 def save_contact(books: OrganisationBooks, data: dict[str, Any], allow_update: bool) -> Contact:

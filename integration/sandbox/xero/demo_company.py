@@ -60,6 +60,8 @@ def _customers(
 ) -> list[Contact]:
     names: set[str] = set()
     customers = []
+    # Their own stream, so that the PO boxes leave every other seeded figure as it was.
+    boxes = gen.child("po-boxes")
     for number in range(1, scale.customers + 1):
         name = gen.business_name()
         while name in names:
@@ -81,6 +83,8 @@ def _customers(
             default_currency="AUD" if foreign else None,
             persona=choose_persona(gen.rng).value,
         )
+        if contact.street and boxes.chance(0.3):  # some take their mail at a PO box in their town
+            contact.postal = (f"PO Box {boxes.rng.randint(100, 99999)}", contact.street[1], contact.street[2])
         books.contacts[contact.contact_id] = contact
         customers.append(contact)
     return customers

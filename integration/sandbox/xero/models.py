@@ -59,6 +59,7 @@ class Contact:
     status: str = "ACTIVE"
     phones: list[Phone] = field(default_factory=list)
     street: tuple[str, str, str] | None = None  # line 1, city, postcode
+    postal: tuple[str, str, str] | None = None  # the POBOX address: line 1, city, postcode
     default_currency: str | None = None
     is_customer: bool = False
     is_supplier: bool = False

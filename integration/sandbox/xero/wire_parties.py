@@ -9,23 +9,24 @@ from .models import Contact, ContactGroup
 from .wire import ms_datetime, ms_envelope_datetime
 
 
+def _address_json(kind: str, parts: tuple[str, str, str] | None) -> dict[str, Any]:
+    """One of the two Addresses every Contact carries; an unused one has empty fields (OAS-ACC)."""
+    if not parts:
+        return {"AddressType": kind, "City": "", "Region": "", "PostalCode": "", "Country": ""}
+    line1, city, postcode = parts
+    return {
+        "AddressType": kind,
+        "AddressLine1": line1,
+        "City": city,
+        "Region": "",
+        "PostalCode": postcode,
+        "Country": "New Zealand",
+    }
+
+
 def contact_json(contact: Contact, books: OrganisationBooks, balances: dict | None = None) -> dict[str, Any]:
     """A full Contact; Balances only when the caller computed them (single-contact GET)."""
-    addresses = [{"AddressType": "POBOX", "City": "", "Region": "", "PostalCode": "", "Country": ""}]
-    if contact.street:
-        line1, city, postcode = contact.street
-        addresses.append(
-            {
-                "AddressType": "STREET",
-                "AddressLine1": line1,
-                "City": city,
-                "Region": "",
-                "PostalCode": postcode,
-                "Country": "New Zealand",
-            }
-        )
-    else:
-        addresses.append({"AddressType": "STREET", "City": "", "Region": "", "PostalCode": "", "Country": ""})
+    addresses = [_address_json("POBOX", contact.postal), _address_json("STREET", contact.street)]
     groups = [
         {"ContactGroupID": g.contact_group_id, "Name": g.name, "Status": g.status, "Contacts": []}
         for g in books.groups.values()

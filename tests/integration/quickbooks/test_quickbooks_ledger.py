@@ -137,6 +137,47 @@ def test_inactive_customers_are_read_as_inactive(ledger, company):
     assert records[gone.id].active is False
 
 
+def test_postal_address_is_the_bill_address(ledger, company):
+    billed = customer(
+        company,
+        "Ocean Drive Surf",
+        BillAddr={
+            "Line1": "Accounts payable",
+            "Line2": "12 Ocean Dr.",
+            "City": "Half Moon Bay",
+            "CountrySubDivisionCode": "CA",
+            "PostalCode": "94019",
+            "Country": "USA",
+        },
+    )
+    free_form = customer(
+        company,
+        "Sonnenschein Family Store",
+        BillAddr={
+            "Line1": "Russ Sonnenschein",
+            "Line2": "5647 Cypress Hill Ave.",
+            "Line3": "Middlefield, CA  94303",
+        },
+    )
+    nowhere = customer(company, "No Address Inc")
+
+    records = {r.ledger_id: r for r in flat(ledger.changed_contacts(None))}
+
+    assert records[billed.id].postal_address == (
+        "Accounts payable",
+        "12 Ocean Dr.",
+        "Half Moon Bay, CA 94019",
+        "USA",
+    )
+    # Typed free-form in QuickBooks (quickbooks-details.md 3.1): the lines as they are.
+    assert records[free_form.id].postal_address == (
+        "Russ Sonnenschein",
+        "5647 Cypress Hill Ave.",
+        "Middlefield, CA  94303",
+    )
+    assert records[nowhere.id].postal_address == ()
+
+
 def test_merged_away_customer_comes_back_deleted(ledger, qbo_sandbox, company):
     survivor = customer(company, "Survivor Ltd")
     duplicate = customer(company, "Survivor Limited")

@@ -22,6 +22,7 @@ from integration.ledger import (
 from integration.rate_limit import RateLimits, TenantRateLimiter, Window
 from integration.sandbox.xero import XeroLimits
 from integration.sandbox.xero.simulation import raise_credit, raise_invoice
+from integration.xero import mapping
 from integration.xero.writes import HOLD_GROUP, NOTE_LIMIT
 
 
@@ -129,6 +130,53 @@ def test_contacts_by_id_includes_archived_ones(ledger, xero_sandbox):
 
 
 # Mapping ------------------------------------------------------------------------------------------
+
+
+def test_postal_address_is_the_po_box_and_else_the_street_address(ledger, xero_sandbox):
+    boxed = xero_sandbox.create_contact("Boxed Mail Ltd")
+    boxed.street, boxed.postal = ("12 Queen St", "Auckland", "1010"), ("PO Box 5521", "Auckland", "1141")
+    xero_sandbox.books.save_contact(boxed, created=False)
+    street = xero_sandbox.create_contact("Street Only Ltd")
+    street.street = ("4 Beach Rd", "Nelson", "7010")
+    xero_sandbox.books.save_contact(street, created=False)
+    nowhere = xero_sandbox.create_contact("No Address Ltd")
+
+    records = {r.ledger_id: r for r in flat(ledger.changed_contacts(None))}
+
+    assert records[boxed.contact_id].postal_address == ("PO Box 5521", "Auckland 1141", "New Zealand")
+    assert records[street.contact_id].postal_address == ("4 Beach Rd", "Nelson 7010", "New Zealand")
+    assert records[nowhere.contact_id].postal_address == ()
+
+
+def test_postal_address_keeps_every_line_and_writes_the_locality_the_countrys_way():
+    def address(**fields):
+        return {
+            "ContactID": "5cc8cf28-567e-4d43-b287-687cfcaec47c",
+            "Name": "Katherine Warren",
+            "UpdatedDateUTC": "/Date(1503348544227+0000)/",
+            "Addresses": [
+                {"AddressType": "STREET", "City": "", "Region": "", "PostalCode": "", "Country": ""},
+                {"AddressType": "POBOX", **fields},
+            ],
+        }
+
+    # Xero's own example Contact (xero-details.md 4.2): a POBOX with no line, in the United States.
+    assert mapping.contact_record(
+        address(AddressLine1="", City="Palo Alto", Region="CA", PostalCode="94020", Country="United States")
+    ).postal_address == ("Palo Alto, CA 94020", "United States")
+    assert mapping.contact_record(
+        address(
+            AddressLine1="Service comptable",
+            AddressLine2="10 rue de la Paix",
+            City="Paris",
+            PostalCode="75002",
+            Country="France",
+        )
+    ).postal_address == ("Service comptable", "10 rue de la Paix", "75002 Paris", "France")
+    assert mapping.contact_record(
+        address(AddressLine1="1 High Street", City="Bath", PostalCode="BA1 1AA", Country="United Kingdom")
+    ).postal_address == ("1 High Street", "Bath", "BA1 1AA", "United Kingdom")
+    assert mapping.contact_record(address(Country="New Zealand")).postal_address == ()
 
 
 def test_partial_payment_leaves_the_rest_due(ledger, xero_sandbox):

@@ -98,3 +98,34 @@ def test_contacts_join_and_leave_a_group(xero_sandbox, xero_accounting):
     assert [str(c.contact_id) for c in after.contacts] == [b.contact_id]
     assert [g.name for g in b_contact.contact_groups] == ["Slow payers"]
     assert [g.name for g in xero_accounting.get_contact_groups(tenant).contact_groups] == ["Slow payers"]
+
+
+def test_a_po_box_address_is_kept_and_returned_beside_the_street_one(xero_sandbox, xero_accounting):
+    from xero_python.accounting import Address
+
+    (created,) = xero_accounting.create_contacts(
+        xero_sandbox.tenant_id,
+        Contacts(
+            contacts=[
+                Contact(
+                    name="Kowhai Nursery",
+                    addresses=[
+                        Address(
+                            address_type="POBOX", address_line1="PO Box 88", city="Nelson", postal_code="7040"
+                        ),
+                        Address(address_type="STREET", city="", postal_code=""),
+                    ],
+                )
+            ]
+        ),
+    ).contacts
+
+    (read,) = xero_accounting.get_contacts(xero_sandbox.tenant_id, i_ds=[created.contact_id]).contacts
+    by_type = {str(getattr(a.address_type, "value", a.address_type)): a for a in read.addresses}
+
+    assert (by_type["POBOX"].address_line1, by_type["POBOX"].city, by_type["POBOX"].postal_code) == (
+        "PO Box 88",
+        "Nelson",
+        "7040",
+    )
+    assert by_type["STREET"].city == "" and not by_type["STREET"].address_line1
