@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 revision: str = "0013"
 # The integrator's 0012 comes first; while it is not merged, the tests here ran on "0011".
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -32,6 +32,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any, Literal, Protocol, cast
 
+from babel import Locale, UnknownLocaleError
 from rq import get_current_job
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -243,6 +244,7 @@ def _write(
         sender_name=settings.sender_name or organisation.name,
         customer_name=customer.name,
         contact_name=None,
+        locale=locale_for(language, organisation.country),
         invoices=tuple(
             InvoiceLine(
                 number=r.number,
@@ -299,6 +301,17 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
     )
     settings = settings_for(session, organisation.id)
     return _write(organisation, settings, customer, stage, action, owed, {}, customer.email or "", today)
+
+
+def locale_for(language: str, country: str) -> str:
+    """Babel's locale for the customer's language in the organisation's country ("en_NZ": NZ$
+    written as $), else the language alone."""
+    candidate = f"{language}_{country.upper()}" if country else language
+    try:
+        Locale.parse(candidate)
+    except (UnknownLocaleError, ValueError):
+        return language
+    return candidate
 
 
 def _hand_on(session: Session, action: ReminderAction, written: Written) -> None:
@@ -374,14 +387,17 @@ def _letter(session: Session, action: ReminderAction, written: Written) -> bytes
     return bytes(
         documents.letter_pdf(
             organisation_name=organisation.name,
-            logo=(logo.image, logo.content_type) if logo is not None else None,
+            logo=logo.image if logo is not None else None,
+            logo_type=logo.content_type if logo is not None else None,
             sender_address=(),
             customer_name=customer.name,
-            postal_address=tuple(getattr(customer, "postal_address", None) or ()),
+            postal_address=documents.for_envelope(
+                customer.name, customer.postal_address or [], organisation.country
+            ),
             on=clock.today(organisation.timezone),
             subject=written.subject,
             body_text=written.text,
-            language=action.language,
+            language=locale_for(action.language, organisation.country),
             with_statement=statement,
         )
     )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from integration.sandbox.xero.sandbox import XeroSandbox
 from reminders.dispatch import outbox
-from reminders.dispatch.models import ActionStatus, ReminderAction
+from reminders.dispatch.models import ActionStatus, CallOutcome, ReminderAction
 from reminders.dispatch.send import SENDING_LEASE, send_action, send_job_id, settle_interrupted
 from reminders.disputes import Dispute
 from reminders.models import CollectionSettings, LedgerNote
@@ -400,3 +400,60 @@ def test_a_reminder_reaches_quickbooks_as_a_note_on_each_invoice(
         }
         for invoice_id in action.sent_invoice_ledger_ids:
             assert action.stage_name in notes[invoice_id]
+
+
+def test_a_statement_goes_attached_a_letter_joins_the_print_batch_and_a_call_task_has_its_points(
+    xero, mailbox
+) -> None:  # type: ignore[no-untyped-def]
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    weekly = xero.customer("Kowhai Cafe", "ap@kowhai.example")
+    xero.invoice(weekly, "300.00", days_late=17)  # the weekly statement
+    called = xero.customer("Totara Farms", "ap@totara.example")
+    xero.invoice(called, "700.00", days_late=29)  # the statement and the day-28 call
+    final = xero.customer("Pohutukawa Ltd", "ap@pohutukawa.example")
+    xero.invoice(final, "900.00", days_late=125)  # the final demand, by email and letter
+    xero.sync()
+    xero.plan()
+    approve_all(xero)
+    for action in xero.actions():
+        if action.status == "planned":  # the call task: no approval, queued as the dispatch does
+            outbox.dispatch_ready(xero.session, xero.organisation_id)
+            break
+    run_jobs()
+
+    by_customer = {}
+    for action in xero.actions():
+        name = xero.session.get(Customer, action.customer_id).name
+        by_customer.setdefault(name, []).append(action)
+    assert all(a.status == "sent" for actions in by_customer.values() for a in actions), [
+        (a.stage_key, a.channel, a.status, a.reason) for actions in by_customer.values() for a in actions
+    ]
+    statement_mail = next(m for m in mailbox.messages if m["To"] == "ap@kowhai.example")
+    (attachment,) = list(statement_mail.iter_attachments())
+    assert attachment.get_filename() == "statement.pdf"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(attachment.get_content())).pages)
+    assert "Kowhai Cafe" in text
+    (call,) = [a for a in by_customer["Totara Farms"] if a.channel == "call"]
+    assert "Totara Farms" in call.text and call.outcome is None
+    (letter,) = [a for a in by_customer["Pohutukawa Ltd"] if a.channel == "letter"]
+    letter_text = "".join(page.extract_text() for page in PdfReader(BytesIO(letter.letter_pdf)).pages)
+    assert "Pohutukawa Ltd" in letter_text and "Final" in letter_text
+    assert {m["To"] for m in mailbox.messages} == {
+        "ap@kowhai.example",
+        "ap@totara.example",
+        "ap@pohutukawa.example",
+    }
+
+    outbox.record_outcome(xero.session, call, None, CallOutcome.NO_ANSWER, "Left a voicemail")  # type: ignore[arg-type]
+    assert outbox.mark_posted(xero.session, [letter], None) == 1  # type: ignore[arg-type]
+    run_jobs()
+    notes = [
+        note
+        for invoice in xero.sandbox.books.invoices.values()
+        for note in xero.invoice_notes(invoice.invoice_id)
+    ]
+    assert any("no answer. Left a voicemail" in note for note in notes)
+    assert any("posted" in note for note in notes)
