@@ -12,7 +12,8 @@ rendered for one customer as a subject, a text part and an HTML part, and checke
 with ``sandbox`` (the closed Jinja environment they render in) and ``layout`` (the invoices table
 and the email's HTML).
 
-Still to come: the planner, which is pure: a schedule, a customer's account and the
-organisation's date in, the stage due out, on business days in the organisation's zone, catching
-up a missed day instead of matching exact days.
+Also ``models`` (schedules, stages, each customer's chasing choices and the planner's days, as
+kept), ``planner`` (what each customer is due today, decided from the account's state and the
+outbox's history, so that a missed day is caught up once and a repeated run plans nothing twice)
+and ``calendar`` (business days by the organisation's country, in its zone).
 """
