@@ -29,8 +29,10 @@ time the calls need at the published limits is printed beside them.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
+import re
 import resource
 import statistics
 import sys
@@ -166,8 +168,9 @@ class Round:
 
 def plan_in_one_statement(session: Session, organisation_id: int, today: date) -> int:
     """A prototype, not Relance's code: ``plan_organisation`` with the outbox rows written by one
-    INSERT ... ON CONFLICT DO NOTHING RETURNING per 500 rows instead of a savepoint and a flush per
-    row. The same rows, keys and superseding; what it would save is what this bench measures."""
+    INSERT ... ON CONFLICT DO NOTHING RETURNING, executed for all the rows at once, instead of a
+    savepoint and a flush per row. The same rows, keys and superseding; the bench measures what
+    it would save."""
     from reminders.dispatch.models import ActionStatus, ReminderAction
     from reminders.schedules.planner import _supersede, due_today, settings_for
     from runtime.db import dialect_insert
@@ -201,15 +204,15 @@ def plan_in_one_statement(session: Session, organisation_id: int, today: date) -
             }
         )
     taken: set[str] = set()
-    insert = dialect_insert(session)
-    for start in range(0, len(rows), 500):
+    if rows:
+        # executemany: SQLAlchemy's "insertmanyvalues" batches the rows into a few INSERTs of one
+        # cached statement (a VALUES of 344 rows compiled afresh costs more than the rows).
         statement = (
-            insert(ReminderAction.__table__)
-            .values(rows[start : start + 500])
+            dialect_insert(session)(ReminderAction.__table__)
             .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
             .returning(ReminderAction.__table__.c.key)
         )
-        taken |= set(session.scalars(statement))
+        taken = set(session.scalars(statement, rows))
     for found in due:
         if found.item.channel.reaches_customer and found.item.key(found.customer_id) in taken:
             _supersede(awaiting[found.customer_id], found.item, session)
@@ -368,6 +371,22 @@ def bench_planner(arguments: argparse.Namespace) -> None:
             if dialect == "sqlite":
                 variants.append(("BEGIN before the savepoints (prototype)", None))
             print("  proposed changes, measured here (planner.py unchanged):")
+            from reminders.schedules.planner import due_today
+
+            _empty_outbox()
+            deciding = []
+            for _ in range(arguments.rounds):
+                times = []
+                for oid in organisations:
+                    started = time.perf_counter()
+                    due_today(db.session(), oid, TODAY)
+                    times.append(time.perf_counter() - started)
+                    db.session.rollback()
+                deciding.append(statistics.mean(times))
+            print(
+                f"    {'deciding alone (due_today, no writes)':40} {min(deciding) * 1000:7.1f} ms an organisation: "
+                "the floor of any way of writing"
+            )
             for name, plan in variants:
                 if plan is None:
                     _begin_sqlite_transactions()
@@ -406,8 +425,281 @@ def bench_planner(arguments: argparse.Namespace) -> None:
 # --- the re-check ---------------------------------------------------------------------------------
 
 
+# What each endpoint of a sandbox is, for the re-check's table (the request log's route patterns).
+CALL_KINDS = (
+    (re.compile(r"GET /Invoices$"), "re-check read"),  # Xero: ?IDs=…, 50 a call
+    (re.compile(r"GET /Invoices/\{\w+\}/OnlineInvoice$"), "payment link"),
+    (re.compile(r"PUT /Invoices/\{\w+\}/History$"), "note write"),
+    (re.compile(r"(GET|POST) .*/query$", re.IGNORECASE), "re-check read"),  # QuickBooks: Id IN (…)
+    (re.compile(r"GET .*/invoice/\{\w+\}$", re.IGNORECASE), "payment link"),  # include=invoiceLink
+    (re.compile(r"POST .*/attachable$", re.IGNORECASE), "note write"),
+)
+
+
+def _kind(endpoint: str) -> str:
+    return next((kind for pattern, kind in CALL_KINDS if pattern.search(endpoint)), "other")
+
+
+@dataclass
+class Books:
+    """A sandbox Relance is connected to, and how to raise customers and invoices in it."""
+
+    name: str
+    sandbox: Any
+    tenant: str
+    organisation_id: int
+    connection_id: int
+    customer: Callable[[str, str], str]
+    invoice: Callable[[str, Decimal, int], str]
+
+
+def _xero_books(session: Session) -> Books:
+    from integration.sandbox.xero.limits import XeroLimits
+    from integration.sandbox.xero.sandbox import XeroSandbox
+    from integration.sandbox.xero.settings import XeroSandboxSettings
+    from runtime.settings import reload_settings
+    from runtime.tenancy import Organisation
+    from tests.integration.ledgers import FAST_WEBHOOKS, xero_consent
+
+    sandbox = XeroSandbox(
+        seed="empty", settings=XeroSandboxSettings(dispatch=FAST_WEBHOOKS, limits=XeroLimits.unlimited())
+    ).start()
+    os.environ.update(
+        XERO_BASE_URL=sandbox.base_url,
+        XERO_CLIENT_ID=sandbox.app.client_id,
+        XERO_CLIENT_SECRET=sandbox.app.client_secret,
+        XERO_WEBHOOK_KEY="bench-webhook-key",
+    )
+    reload_settings()
+    (connection,) = xero_consent(session, sandbox)
+    organisation = session.get(Organisation, connection.organisation_id)
+    organisation.timezone, organisation.country = "UTC", "NZ"
+    session.commit()
+
+    def invoice(contact_id: str, amount: Decimal, days_late: int) -> str:
+        issued = sandbox.clock.today() - timedelta(days=days_late + 30)
+        return str(sandbox.create_invoice(contact_id, amount, 30, issued=issued).invoice_id)
+
+    return Books(
+        "Xero",
+        sandbox,
+        sandbox.tenant_id,
+        organisation.id,
+        connection.id,
+        lambda name, email: str(sandbox.create_contact(name, email=email).contact_id),
+        invoice,
+    )
+
+
+def _quickbooks_books(session: Session) -> Books:
+    from integration.sandbox.quickbooks import QuickBooksSandbox
+    from integration.sandbox.quickbooks.throttle import ThrottlePolicy
+    from runtime.settings import reload_settings
+    from runtime.tenancy import Organisation
+    from tests.integration.ledgers import FAST_WEBHOOKS, quickbooks_consent
+
+    sandbox = QuickBooksSandbox(
+        seed="empty", dispatch=FAST_WEBHOOKS, throttle=ThrottlePolicy(per_minute=10**9, concurrent=10**9)
+    ).start()
+    os.environ.update(
+        QUICKBOOKS_BASE_URL=sandbox.base_url,
+        QUICKBOOKS_CLIENT_ID=sandbox.app.client_id,
+        QUICKBOOKS_CLIENT_SECRET=sandbox.app.client_secret,
+        QUICKBOOKS_WEBHOOK_VERIFIER="bench-verifier",
+    )
+    reload_settings()
+    connection = quickbooks_consent(session, sandbox)
+    realm = connection.tenant_id
+    company = sandbox.company(realm)
+    organisation = session.get(Organisation, connection.organisation_id)
+    organisation.timezone, organisation.country = "UTC", "US"
+    session.commit()
+    emails: dict[str, str] = {}
+
+    def customer(name: str, email: str) -> str:
+        created = company.create("Customer", {"DisplayName": name, "PrimaryEmailAddr": {"Address": email}})
+        emails[created.id] = email
+        return str(created.id)
+
+    def invoice(customer_id: str, amount: Decimal, days_late: int) -> str:
+        due = sandbox.clock.today() - timedelta(days=days_late)
+        created = sandbox.create_invoice(
+            realm,
+            customer_id,
+            amount,
+            txn_date=(due - timedelta(days=30)).isoformat(),
+            due_date=due.isoformat(),
+            BillEmail={"Address": emails[customer_id]},
+            AllowOnlineCreditCardPayment=True,
+        )
+        return str(created.id)
+
+    return Books("QuickBooks", sandbox, realm, organisation.id, connection.id, customer, invoice)
+
+
+def _empty_database() -> None:
+    from runtime.db import Base, db
+
+    db.session.rollback()
+    with db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    db.session.remove()
+
+
+@dataclass
+class Recheck:
+    ledger: str
+    links: bool
+    sent: int
+    invoices_named: int
+    kinds: Counter[str]
+    endpoints: Counter[str]
+    seconds: float
+
+
+def recheck_once(ledger: str, links: bool, messages: int) -> Recheck:
+    """``messages`` customers owing, planned, approved and sent; the sandbox's calls during the sends."""
+    import dataclasses
+
+    from rq import SimpleWorker
+    from sqlalchemy import select
+
+    from reminders.dispatch import outbox
+    from reminders.dispatch.models import ActionStatus, ReminderAction
+    from reminders.schedules.defaults import DEFAULT_SCHEDULE
+    from reminders.schedules.models import schedule_from
+    from reminders.schedules.planner import plan_organisation
+    from runtime import clock, jobs
+    from runtime.db import db
+    from runtime.tenancy import Organisation
+    from sync.jobs import sync_tenant
+
+    session = db.session()
+    books = _xero_books(session) if ledger == "xero" else _quickbooks_books(session)
+    try:
+        spec = DEFAULT_SCHEDULE
+        if not links:
+            spec = dataclasses.replace(
+                spec, stages=tuple(dataclasses.replace(stage, attach_invoices=False) for stage in spec.stages)
+            )
+        session.add(schedule_from(spec, books.organisation_id, "en", is_default=True))
+        session.commit()
+        rng = random.Random(100)
+        for n in range(messages):
+            customer = books.customer(f"Customer {n:03d} Ltd", f"accounts{n}@customer{n}.example")
+            # 2 to 14 days late (the polite inquiry, with the invoices attached), and up to three more
+            # invoices, late or not yet due, that the message names too.
+            books.invoice(customer, Decimal(rng.randint(5000, 250000)) / 100, rng.randint(2, 14))
+            for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
+                books.invoice(customer, Decimal(rng.randint(5000, 250000)) / 100, rng.randint(-20, 14))
+        sync_tenant(books.connection_id)
+        session.expire_all()
+        organisation = session.get(Organisation, books.organisation_id)
+        planned = plan_organisation(session, books.organisation_id, clock.today(organisation.timezone))
+        actions = list(
+            session.scalars(
+                select(ReminderAction).where(ReminderAction.organisation_id == books.organisation_id)
+            )
+        )
+        emails = [a for a in actions if a.channel == "email"]
+        if planned != messages or len(emails) != messages:
+            raise SystemExit(
+                f"{books.name}: planned {planned} actions, {len(emails)} emails, for {messages} customers"
+            )
+        books.sandbox.request_log.clear()
+        started = time.perf_counter()
+        for action in emails:
+            if action.status == ActionStatus.AWAITING_APPROVAL.value:
+                outbox.approve(session, action, user_id=None)  # type: ignore[arg-type]
+        SimpleWorker([jobs.queue(name) for name in jobs.QUEUES], connection=jobs.connection()).work(
+            burst=True
+        )
+        seconds = time.perf_counter() - started
+        entries = books.sandbox.request_log.entries()
+        session.expire_all()
+        done = list(
+            session.scalars(
+                select(ReminderAction).where(ReminderAction.organisation_id == books.organisation_id)
+            )
+        )
+        sent = [a for a in done if a.status == ActionStatus.SENT.value]
+        if len(sent) != messages:
+            statuses = Counter((a.status, a.reason[:60]) for a in done)
+            raise SystemExit(f"{books.name}: {len(sent)} of {messages} sent: {statuses}")
+        endpoints = Counter(f"{e.method} {e.endpoint} {e.status}" for e in entries)
+        kinds = Counter(_kind(f"{e.method} {e.endpoint}") for e in entries)
+        return Recheck(
+            books.name,
+            links,
+            len(sent),
+            sum(len(a.sent_invoice_ledger_ids) for a in sent),
+            kinds,
+            endpoints,
+            seconds,
+        )
+    finally:
+        books.sandbox.stop()
+        _empty_database()
+        jobs.connection().flushdb()
+
+
 def bench_recheck(arguments: argparse.Namespace) -> None:
-    raise SystemExit("not yet")
+    import redis
+
+    from integration import rate_limit
+    from runtime import jobs
+    from runtime.settings import reload_settings
+    from tests.conftest import Mailbox
+    from web import create_app
+
+    # Relance's own limiter lifted (see the module's docstring); the sandboxes' limits are off too.
+    unlimited = rate_limit.RateLimits(windows=(rate_limit.Window(10**6, 60),), concurrent=1000)
+    published = dict(rate_limit.LIMITS)
+    rate_limit.LIMITS.update(xero=unlimited, quickbooks=unlimited)
+    logging.getLogger("rq.worker").setLevel(logging.WARNING)  # not a line per job
+    mailbox = Mailbox()
+    os.environ["SMTP_URL"] = mailbox.start()
+    settings = reload_settings()
+    app = create_app(settings)
+    client = redis.Redis.from_url(settings.redis_url)
+    jobs.use_connection(client)
+    ledgers = ("xero", "quickbooks") if arguments.ledger == "both" else (arguments.ledger,)
+    found: list[Recheck] = []
+    try:
+        with app.app_context():
+            for ledger in ledgers:
+                for links in (True, False):
+                    before = len(mailbox.messages)
+                    result = recheck_once(ledger, links, arguments.messages)
+                    if len(mailbox.messages) - before != result.sent:
+                        raise SystemExit(
+                            f"{ledger}: {len(mailbox.messages) - before} mails for {result.sent} sends"
+                        )
+                    found.append(result)
+    finally:
+        mailbox.stop()
+    print(
+        f"re-check: {arguments.messages} messages sent (the polite inquiry, one customer each) per ledger, "
+        "calls the sandbox answered during the sends and the notes' jobs"
+    )
+    per = 100 / arguments.messages
+    print(
+        f"  {'ledger':11} {'invoice links':13} {'invoices named':>14} {'re-check reads':>14} "
+        f"{'payment links':>13} {'note writes':>11} {'other':>5} {'all':>5}  {'at published limits':>19}  took"
+    )
+    for r in found:
+        calls = sum(r.kinds.values())
+        window = published[r.ledger.lower()].windows[0]
+        least = calls / window.calls * window.seconds
+        print(
+            f"  {r.ledger:11} {'yes' if r.links else 'no':13} {r.invoices_named * per:14.0f} "
+            f"{r.kinds['re-check read'] * per:14.0f} {r.kinds['payment link'] * per:13.0f} "
+            f"{r.kinds['note write'] * per:11.0f} {r.kinds['other'] * per:5.0f} {calls * per:5.0f}  "
+            f"{least:17.0f} s  {r.seconds:.1f} s"
+        )
+    for r in found:
+        print(f"  {r.ledger}, links {'yes' if r.links else 'no'}: {dict(sorted(r.endpoints.items()))}")
 
 
 def main() -> None:
