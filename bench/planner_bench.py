@@ -364,6 +364,22 @@ def bench_planner(arguments: argparse.Namespace) -> None:
             f"first run {per_first * 1000:.0f} s ({per_first * 1000 / 60:.1f} min), "
             f"second run {per_second * 1000:.0f} s"
         )
+        if arguments.profile:
+            import cProfile
+            import pstats
+
+            _empty_outbox(sample)
+            db.session.remove()
+            profile = cProfile.Profile()
+            profile.runcall(plan_organisation, db.session(), sample, TODAY)
+            print("\nprofile of one organisation's first run (cumulative):")
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
+            print("profile of one organisation's first run (own time):")
+            pstats.Stats(profile).sort_stats("tottime").print_stats(20)
+            profile = cProfile.Profile()
+            profile.runcall(plan_organisation, db.session(), sample, TODAY)
+            print("profile of one organisation's second run (own time):")
+            pstats.Stats(profile).sort_stats("tottime").print_stats(20)
         if arguments.compare:
             variants: list[tuple[str, Callable[[Session, int, date], int] | None]] = [
                 ("one INSERT per organisation (prototype)", plan_in_one_statement)
@@ -404,22 +420,6 @@ def bench_planner(arguments: argparse.Namespace) -> None:
                     f"({best.planned} actions: {same}), second run {statistics.mean(best.second) * 1000:6.1f} ms "
                     f"({best.planned_again} actions); 1,000 organisations {statistics.mean(best.first) * 1000:.0f} s"
                 )
-        if arguments.profile:
-            import cProfile
-            import pstats
-
-            _empty_outbox(sample)
-            db.session.remove()
-            profile = cProfile.Profile()
-            profile.runcall(plan_organisation, db.session(), sample, TODAY)
-            print("\nprofile of one organisation's first run (cumulative):")
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
-            print("profile of one organisation's first run (own time):")
-            pstats.Stats(profile).sort_stats("tottime").print_stats(20)
-            profile = cProfile.Profile()
-            profile.runcall(plan_organisation, db.session(), sample, TODAY)
-            print("profile of one organisation's second run (own time):")
-            pstats.Stats(profile).sort_stats("tottime").print_stats(20)
 
 
 # --- the re-check ---------------------------------------------------------------------------------
