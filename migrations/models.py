@@ -8,7 +8,8 @@ import integration.connections  # noqa: F401
 import reminders.models  # noqa: F401
 import runtime.sign_ins
 import runtime.tenancy  # noqa: F401
-import sync.models  # noqa: F401
+import sync.models
+import sync.versions  # noqa: F401
 from runtime.db import Base
 
 metadata = Base.metadata
