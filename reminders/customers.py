@@ -104,14 +104,7 @@ def list_customers(session: Session, organisation: Organisation, filters: Custom
     """One page of the organisation's customers, as ``filters`` ask."""
     buckets, basis = _buckets(organisation.id)
     today = clock.today(organisation.timezone)
-    searched = _searched(organisation.id, filters.search)
-    # A search ages only the customers it finds, not all of them (2,000 customers: 40 ms less).
-    among = (
-        None
-        if searched is None
-        else select(Customer.ledger_id).where(Customer.organisation_id == organisation.id, searched)
-    )
-    items = open_invoices(session, organisation.id, today, basis, buckets, among=among).subquery()
+    items = open_invoices(session, organisation.id, today, basis, buckets).subquery()
     overdue_days = case((items.c.days > 0, items.c.days))
     balances = (
         select(
@@ -195,9 +188,23 @@ def _conditions(
     organisation_id: int, filters: CustomerFilters, bucket: ColumnElement[Any]
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    searched = _searched(organisation_id, filters.search)
-    if searched is not None:
-        conditions.append(searched)
+    search = filters.search.strip()[:LONGEST_SEARCH]
+    if search:
+        pattern = _like(search)
+        # One pass over the organisation's invoices, rather than one look per customer.
+        invoice_numbered = Customer.ledger_id.in_(
+            select(Invoice.customer_ledger_id).where(
+                Invoice.organisation_id == organisation_id,
+                Invoice.number.ilike(pattern, escape="\\"),
+            )
+        )
+        conditions.append(
+            or_(
+                Customer.name.ilike(pattern, escape="\\"),
+                Customer.email.ilike(pattern, escape="\\"),
+                invoice_numbered,
+            )
+        )
     if filters.risk is not None:
         conditions.append(CustomerStanding.risk == int(filters.risk))
     if filters.segment is not None:
@@ -205,26 +212,6 @@ def _conditions(
     if filters.bucket is not None:
         conditions.append(bucket == filters.bucket)
     return conditions
-
-
-def _searched(organisation_id: int, text: str) -> ColumnElement[bool] | None:
-    """The customers whose name, email or an invoice's number holds ``text``; None: no search."""
-    search = text.strip()[:LONGEST_SEARCH]
-    if not search:
-        return None
-    pattern = _like(search)
-    # One pass over the organisation's invoices, rather than one look per customer.
-    invoice_numbered = Customer.ledger_id.in_(
-        select(Invoice.customer_ledger_id).where(
-            Invoice.organisation_id == organisation_id,
-            Invoice.number.ilike(pattern, escape="\\"),
-        )
-    )
-    return or_(
-        Customer.name.ilike(pattern, escape="\\"),
-        Customer.email.ilike(pattern, escape="\\"),
-        invoice_numbered,
-    )
 
 
 @dataclass(frozen=True)

@@ -199,19 +199,14 @@ def open_invoices(
     basis: AgingBasis,
     buckets: Buckets,
     customer_ledger_id: str | None = None,
-    among: Select[Any] | None = None,
 ) -> Select[Any]:
     """SELECT of every invoice with something owing on ``as_of``: its balance and bucket (only
-    ``customer_ledger_id``'s, or those of the customers whose ledger ids ``among`` selects, when
-    given: the allocations summed are then only theirs too)."""
+    ``customer_ledger_id``'s, when given: the allocations summed are then only theirs too)."""
     condition: ColumnElement[bool] = Allocation.applied_on <= as_of
-    chosen: ColumnElement[bool] | None = None
     if customer_ledger_id is not None:
-        chosen = Invoice.customer_ledger_id == customer_ledger_id
-    elif among is not None:
-        chosen = Invoice.customer_ledger_id.in_(among)
-    if chosen is not None:
-        theirs = select(Invoice.ledger_id).where(Invoice.organisation_id == organisation_id, chosen)
+        theirs = select(Invoice.ledger_id).where(
+            Invoice.organisation_id == organisation_id, Invoice.customer_ledger_id == customer_ledger_id
+        )
         condition = and_(condition, Allocation.invoice_ledger_id.in_(theirs))
     applied = _applied(organisation_id, Allocation.invoice_ledger_id, condition)
     balance = Invoice.total - func.coalesce(applied.c.applied, 0)
@@ -246,7 +241,7 @@ def open_invoices(
             Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
             Invoice.issued_on <= as_of,
             balance > OPEN_ABOVE,
-            *([chosen] if chosen is not None else []),
+            *([Invoice.customer_ledger_id == customer_ledger_id] if customer_ledger_id is not None else []),
         )
     )
 
