@@ -164,7 +164,7 @@ def money_format(currency: str, locale: str) -> Callable[[Decimal | int | float 
         minimum_integer=pattern.int_prec[0],
         quantum=decimal.Decimal(1).scaleb(-digits),
         # Babel takes the quotes of a pattern's literal text out of the whole text it wrote, the
-        # number too: with fr_CH's group "'", 1'234'567.00 comes out 1234'567.00. The same here.
+        # number too: with fr_CH's group "'", 1'234'567,50 CHF comes out 1234567,50 CHF. The same here.
         unquote=any(
             "'" in text for text in (prefix, negative_prefix, suffix, negative_suffix, group, decimal_symbol)
         ),
