@@ -11,7 +11,8 @@ import reminders.models
 import reminders.schedules.models  # noqa: F401
 import runtime.sign_ins
 import runtime.tenancy  # noqa: F401
-import sync.models  # noqa: F401
+import sync.models
+import sync.versions  # noqa: F401
 from runtime.db import Base
 
 metadata = Base.metadata

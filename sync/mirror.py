@@ -4,6 +4,9 @@ One ``INSERT … ON CONFLICT DO UPDATE`` per page of records. The update applies
 incoming record's ``ledger_updated_at`` is not older than the stored one, so an old answer
 (a slow page, a replayed fetch) never overwrites a newer record. Allocations belong to their
 source (a payment or credit note): each upsert of a source replaces its allocations.
+
+Every upsert also raises the organisation's mirror version (sync/versions.py) in the same
+transaction, which is what figures kept from the mirror are keyed on.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from integration.ledger import (
 from runtime import clock
 from runtime.db import dialect_insert, upsert
 from sync.models import Allocation, CreditNote, Customer, Invoice, Payment
+from sync.versions import raise_version
 
 # SQLite allows 32766 bound parameters per statement; a page of 1000 rows of ~20 columns fits.
 CHUNK = 500
@@ -32,6 +36,8 @@ CHUNK = 500
 
 def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
     """Newer version wins: a row is replaced only by one the ledger updated at the same time or later."""
+    if rows:
+        raise_version(session, rows[0]["organisation_id"])
     upsert(
         session,
         table,

@@ -20,14 +20,8 @@ from sqlalchemy import func, select
 from integration.connections import Connection, ConnectionStatus
 from integration.providers import configured_providers
 from reminders.attention import Attention, AttentionKind, going_out_today, needing_attention
-from reminders.receivables.overview import (
-    FirstOrder,
-    PracticeFigures,
-    aging_trend,
-    customers_to_act_on,
-    overview_and_aging,
-    practice_figures,
-)
+from reminders.receivables.kept_figures import dashboard_figures, kept_practice_figures
+from reminders.receivables.overview import FirstOrder, PracticeFigures, aging_trend, customers_to_act_on
 from runtime import clock
 from runtime.db import db
 from runtime.tenancy import Membership, Organisation
@@ -112,7 +106,7 @@ def home() -> ResponseReturnValue:
     statuses = {status.organisation_id: status for status in sync_statuses(db.session(), ids)}
     attention = needing_attention(db.session(), ids)
     going_out = going_out_today(db.session(), ids)
-    figures = practice_figures(
+    figures = kept_practice_figures(
         db.session(), {organisation.id: clock.today(organisation.timezone) for organisation, _, _ in found}
     )
     rows = [
@@ -158,7 +152,7 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
     today = clock.today(found.timezone)
     statuses = sync_statuses(session, [organisation_id])
     connection = session.scalar(select(Connection).where(Connection.organisation_id == organisation_id))
-    figures, aging = overview_and_aging(session, organisation_id, today)
+    figures, aging = dashboard_figures(session, organisation_id, today)
     trend = aging_trend(session, organisation_id, today)
     return render_template(
         "dashboard/organisation.html",

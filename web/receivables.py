@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +38,7 @@ from reminders.reports.exports import (
 )
 from runtime.db import db
 from web.auth import membership_or_404
+from web.i18n import money_format
 
 receivables = Blueprint("receivables", __name__)
 
@@ -146,7 +148,14 @@ def page(organisation_id: int) -> str:
     report = _report(organisation_id)
     column, descending, rows = _sorting(report)
     locale = str(get_locale())
-    money, day = formatters(report.base_currency, locale)
+    _, day = formatters(report.base_currency, locale)
+    base_money = money_format(report.base_currency, locale)
+
+    def money(amount: Decimal, currency: str | None = None) -> str:
+        """As the downloads write it (reminders.reports.exports.formatters), from the pattern
+        read once: the page writes thousands of amounts."""
+        return base_money(amount) if currency is None else money_format(currency, locale)(amount)
+
     chosen: dict[str, Any] = {
         "as_of": request.args.get("as_of") or None,
         "detail": "1" if _detail() else None,

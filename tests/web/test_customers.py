@@ -134,6 +134,16 @@ def test_one_box_searches_names_emails_and_invoice_numbers(client, books, search
     assert names(listing(client, books, f"?q={search}").text) == found
 
 
+def test_a_search_shows_what_the_customers_found_owe_in_all(client, books) -> None:  # type: ignore[no-untyped-def]
+    # Found by one invoice's number, Tui still owes both invoices: a search ages only the
+    # customers it finds, all of their invoices.
+    answer = listing(client, books, "?q=INV-0101")
+
+    assert names(answer.text) == ["Tui Catering"]
+    assert "$350.00" in answer.text and "$250.00" in answer.text and "30 days" in answer.text
+    assert "$1,000.00" not in answer.text
+
+
 def test_a_search_takes_percent_and_underscore_literally(client, books) -> None:  # type: ignore[no-untyped-def]
     assert names(listing(client, books, "?q=%25").text) == []
     assert names(listing(client, books, "?q=_").text) == []

@@ -311,3 +311,27 @@ def test_a_member_may_sync_too(client, accountant, session, redis_client) -> Non
     pressed = client.post(f"{dashboard}/sync", data={"csrf_token": csrf(client.get(dashboard).text)})
 
     assert pressed.status_code == 303 and jobs.queue("sync").count == 1
+
+
+def test_an_invoice_a_webhook_brings_shows_on_both_pages_at_once(
+    client, accountant, session, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    from sync.mirror import upsert_invoices
+    from tests.reminders.test_kept_figures import record
+
+    sign_in(client, accountant["user_id"])
+    kauri = accountant["kauri"]
+    upsert_invoices(session, kauri, [record("i-4", "150.00", date(2026, 6, 1), date(2026, 6, 30))])
+    session.commit()
+    before = client.get(f"/organisations/{kauri}", headers=ENGLISH).text
+    practice_before = client.get("/", headers=ENGLISH).text
+    assert list(redis_client.scan_iter("relance:figures:*"))  # both pages' figures are kept
+
+    upsert_invoices(session, kauri, [record("i-5", "50.00", date(2026, 6, 30), date(2026, 7, 30))])
+    session.commit()
+    after = client.get(f"/organisations/{kauri}", headers=ENGLISH).text
+    practice_after = client.get("/", headers=ENGLISH).text
+
+    assert "NZ$5,000.00" in before and "NZ$5,050.00" in after  # 4,850 + 150, then + 50
+    assert cells(practice_before, "owed")[1] == "NZ$5,000.00"
+    assert cells(practice_after, "owed")[1] == "NZ$5,050.00"
