@@ -10,7 +10,7 @@ number: from a table row per invoice without this index, from the index alone wi
 search's extra cost on SQLite with 20,000 invoices: about 60 ms without, 10 ms with).
 
 Revision ID: 0014
-Revises: 0013 (the integrator chains it after 0012)
+Revises: 0013
 Create Date: 2026-12-02
 """
 
