@@ -175,6 +175,7 @@ class ChasingForm(FlaskForm):
     language = SelectField(
         _l("Language of their messages"),
         choices=[("", _l("The organisation's")), ("en", _l("English")), ("fr", _l("French"))],
+        validate_choice=False,  # anything but en or fr is the organisation's language
     )
     paused_until = DateField(_l("Paused until"), validators=[Optional()])
     do_not_chase = BooleanField(_l("Do not chase"))
@@ -310,7 +311,7 @@ def chasing(organisation_id: int, customer_id: int) -> ResponseReturnValue:
     }
     after = dict(before)
     after["paused_until"] = form.paused_until.data
-    after["language"] = form.language.data or None
+    after["language"] = form.language.data if form.language.data in ("en", "fr") else None
     after["reason"] = (form.reason.data or "").strip()
     if g.get("role") in RUNS_THE_BOOKS:
         after["do_not_chase"] = bool(form.do_not_chase.data)
