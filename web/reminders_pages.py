@@ -233,6 +233,12 @@ def _action_page(
             problems=[problem.describe(language) for problem in problems],
             draft=draft,
             stage_message=_stage_message(action),
+            edit_help=_l(
+                "Your wording is used for this one message; the stage keeps its own. Placeholders "
+                "such as %(first)s and %(second)s work as in the schedule.",
+                first="{{ customer_name }}",
+                second="{{ invoices_table }}",
+            ),
             channels=CHANNELS,
             format_date=format_date,
             format_datetime=format_datetime,
