@@ -50,6 +50,7 @@ from reminders.writeback import LONGEST_NOTE, note_job_id, record_note, subject_
 from runtime import clock
 from runtime.db import db
 from runtime.tenancy import Organisation, record
+from web.reminders_pages import CHANNELS
 from web.roles import RUNS_THE_BOOKS, start_job
 
 customers = Blueprint("customers", __name__)
@@ -245,6 +246,7 @@ def _page(organisation_id: int, customer_id: int, form: NoteForm, status: int = 
             form=form,
             chasing=_chasing_panel(organisation, customer),
             call_outcomes=CALL_OUTCOMES,
+            channel_labels=CHANNELS,
             longest_note=LONGEST_NOTE,
             format_date=format_date,
             format_time=format_time,
@@ -302,7 +304,7 @@ def chasing(organisation_id: int, customer_id: int) -> ResponseReturnValue:
     if choice is None:
         choice = CustomerChasing(organisation_id=organisation_id, customer_id=customer.id)
         db.session.add(choice)
-    before = {
+    before: dict[str, Any] = {
         "schedule_id": choice.schedule_id,
         "do_not_chase": bool(choice.do_not_chase),
         "paused_until": choice.paused_until,

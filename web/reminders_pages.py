@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from reminders.dispatch import outbox
@@ -85,8 +85,9 @@ class Row:
             totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.amount_due
         return sorted((amount, currency) for currency, amount in totals.items())
 
-    def days_late(self, today: Any) -> int:
-        late = [(today - invoice.due_on).days for invoice in self.invoices if invoice.due_on]
+    def days_late(self, today: date) -> int:
+        """How late the oldest of its invoices is, in days (0: none is past due)."""
+        late: list[int] = [(today - invoice.due_on).days for invoice in self.invoices if invoice.due_on]
         return max([0, *late])
 
 
@@ -155,7 +156,6 @@ def _listed(organisation_id: int, *conditions: Any) -> list[ReminderAction]:
 
 
 @reminders.get("/organisations/<int:organisation_id>/reminders")
-@login_required
 def review(organisation_id: int) -> ResponseReturnValue:
     """The review queue: what waits for a person, what went wrong, and what went today."""
     organisation = _organisation(organisation_id)
@@ -260,7 +260,6 @@ def _stage_message(action: ReminderAction) -> Message:
 
 
 @reminders.get("/organisations/<int:organisation_id>/reminders/<int:action_id>")
-@login_required
 def action(organisation_id: int, action_id: int) -> ResponseReturnValue:
     """One message as it would go now, with its editor while it has not gone."""
     return _action_page(organisation_id, _action(organisation_id, action_id))
@@ -286,7 +285,6 @@ def _handled_elsewhere() -> None:
 
 
 @reminders.post("/organisations/<int:organisation_id>/reminders/approve")
-@login_required
 def approve(organisation_id: int) -> ResponseReturnValue:
     """Approve one message or the ones ticked: each is queued to go (asking the ledger first)."""
     chosen = _chosen(organisation_id)
@@ -315,7 +313,6 @@ def approve(organisation_id: int) -> ResponseReturnValue:
 
 
 @reminders.post("/organisations/<int:organisation_id>/reminders/<int:action_id>/skip")
-@login_required
 def skip(organisation_id: int, action_id: int) -> ResponseReturnValue:
     """Skip one message, with the person's reason."""
     found = _action(organisation_id, action_id)
@@ -329,7 +326,6 @@ def skip(organisation_id: int, action_id: int) -> ResponseReturnValue:
 
 
 @reminders.post("/organisations/<int:organisation_id>/reminders/<int:action_id>/edit")
-@login_required
 def edit(organisation_id: int, action_id: int) -> ResponseReturnValue:
     """Keep a person's wording for this one message, once it renders without a problem."""
     found = _action(organisation_id, action_id)
@@ -351,7 +347,6 @@ def edit(organisation_id: int, action_id: int) -> ResponseReturnValue:
 
 
 @reminders.post("/organisations/<int:organisation_id>/reminders/<int:action_id>/settle")
-@login_required
 def settle(organisation_id: int, action_id: int) -> ResponseReturnValue:
     """An interrupted send settled by a person: it went (mark sent), or send it again."""
     found = _action(organisation_id, action_id)
@@ -367,7 +362,6 @@ def settle(organisation_id: int, action_id: int) -> ResponseReturnValue:
 
 
 @reminders.post("/organisations/<int:organisation_id>/reminders/mode")
-@login_required
 def mode(organisation_id: int) -> ResponseReturnValue:
     """Switch between review-before-send and automatic sending (an audit event says who)."""
     from reminders.models import CollectionSettings
@@ -396,7 +390,6 @@ def mode(organisation_id: int) -> ResponseReturnValue:
 
 
 @reminders.post("/organisations/<int:organisation_id>/reminders/plan")
-@login_required
 def plan_now(organisation_id: int) -> ResponseReturnValue:
     """Queue the planner for the organisation's today, whatever the hour."""
     _organisation(organisation_id)
@@ -421,7 +414,6 @@ def _open_calls(organisation_id: int) -> list[ReminderAction]:
 
 
 @reminders.get("/organisations/<int:organisation_id>/calls")
-@login_required
 def calls(organisation_id: int) -> ResponseReturnValue:
     """The call list: who to ring, what they owe, what to say; and the last 30 days' outcomes."""
     organisation = _organisation(organisation_id)
@@ -449,7 +441,6 @@ def calls(organisation_id: int) -> ResponseReturnValue:
 
 
 @reminders.post("/organisations/<int:organisation_id>/calls/<int:action_id>/outcome")
-@login_required
 def call_outcome(organisation_id: int, action_id: int) -> ResponseReturnValue:
     """Record how a call went: on the customer's timeline, and noted in the ledger."""
     found = _action(organisation_id, action_id)
@@ -486,7 +477,6 @@ def _letters_to_post(organisation_id: int) -> list[ReminderAction]:
 
 
 @reminders.get("/organisations/<int:organisation_id>/letters")
-@login_required
 def letters(organisation_id: int) -> ResponseReturnValue:
     """The letters to print and post, and a way to say they went in the post."""
     organisation = _organisation(organisation_id)
@@ -500,12 +490,11 @@ def letters(organisation_id: int) -> ResponseReturnValue:
 
 
 @reminders.get("/organisations/<int:organisation_id>/letters/batch.pdf")
-@login_required
 def batch(organisation_id: int) -> ResponseReturnValue:
     """Every letter still to post, in one PDF to print."""
     letters_page = redirect(url_for("reminders.letters", organisation_id=organisation_id))
     try:  # the letters' documents module comes with another part of issue #15
-        from reminders.dispatch.documents import print_batch_pdf  # type: ignore[import-not-found,unused-ignore]
+        from reminders.dispatch.documents import print_batch_pdf  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         flash(str(_l("Printing letters in one batch is not available in this version yet.")))
         return letters_page
@@ -521,7 +510,6 @@ def batch(organisation_id: int) -> ResponseReturnValue:
 
 
 @reminders.post("/organisations/<int:organisation_id>/letters/posted")
-@login_required
 def posted(organisation_id: int) -> ResponseReturnValue:
     """The letters ticked are in the post."""
     chosen = _chosen(organisation_id)
