@@ -359,3 +359,52 @@ def test_the_owner_sets_do_not_chase_and_the_planner_respects_it(client, cafe, s
     assert choice.do_not_chase and choice.language == "fr"
     assert plan_organisation(session, harbour, TODAY) == 1
     assert tui.customer_id not in {action.customer_id for action in session.scalars(select(ReminderAction))}
+
+
+def letter(session, organisation_id: int, customer_id: int, key: str) -> ReminderAction:  # type: ignore[no-untyped-def]
+    """A letter as the send job leaves it: written, in the day's batch, not yet posted."""
+    found = ReminderAction(
+        organisation_id=organisation_id, customer_id=customer_id, key=key, stage_key="final",
+        stage_name="Final demand", channel="letter", cycle="x", planned_for=TODAY, status="sent",
+        sent_invoice_ledger_ids=["i-1"], letter_pdf=b"%PDF-1.4 letter " + key.encode(),
+    )  # fmt: skip
+    session.add(found)
+    session.commit()
+    return found
+
+
+def test_letters_ticked_are_marked_posted(client, cafe, session) -> None:  # type: ignore[no-untyped-def]
+    harbour, _, people = cafe
+    tui = action_of(session, "Tui Catering")
+    first, second = (letter(session, harbour, tui.customer_id, key) for key in ("l-1", "l-2"))
+    sign_in(client, people[Role.MEMBER])  # whoever does the post
+    page = client.get(f"/organisations/{harbour}/letters").text
+    assert page.count('name="action_id"') == 2
+
+    client.post(
+        f"/organisations/{harbour}/letters/posted",
+        data={"csrf_token": token_of(page), "action_id": [first.id]},
+    )
+
+    session.expire_all()
+    assert session.get(ReminderAction, first.id).posted_at is not None
+    assert session.get(ReminderAction, second.id).posted_at is None
+    assert client.get(f"/organisations/{harbour}/letters").text.count('name="action_id"') == 1
+    assert session.scalars(select(AuditEvent).where(AuditEvent.action == "reminder.posted")).one()
+
+
+def test_the_print_batch_is_one_pdf_of_the_letters_to_post(client, cafe, session) -> None:  # type: ignore[no-untyped-def]
+    documents = pytest.importorskip(
+        "reminders.dispatch.documents",
+        reason="reminders.dispatch.documents (print_batch_pdf) lands with the letters' part of issue #15",
+    )
+    assert documents.print_batch_pdf
+    harbour, _, people = cafe
+    tui = action_of(session, "Tui Catering")
+    letter(session, harbour, tui.customer_id, "l-1")
+    sign_in(client, people[Role.MEMBER])
+
+    batch = client.get(f"/organisations/{harbour}/letters/batch.pdf")
+
+    assert batch.status_code == 200 and batch.mimetype == "application/pdf"
+    assert batch.data.startswith(b"%PDF")
