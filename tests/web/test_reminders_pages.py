@@ -408,3 +408,12 @@ def test_the_print_batch_is_one_pdf_of_the_letters_to_post(client, cafe, session
 
     assert batch.status_code == 200 and batch.mimetype == "application/pdf"
     assert batch.data.startswith(b"%PDF")
+
+
+def test_the_practice_view_links_reminders_awaiting_approval_to_the_queue(client, cafe) -> None:  # type: ignore[no-untyped-def]
+    harbour, _, people = cafe
+    sign_in(client, people[Role.OWNER])
+
+    home = client.get("/", headers={"Accept-Language": "en"}).text
+
+    assert f'href="/organisations/{harbour}/reminders"' in home
