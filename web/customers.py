@@ -324,7 +324,11 @@ def chasing(organisation_id: int, customer_id: int) -> ResponseReturnValue:
                 select(Schedule).where(Schedule.organisation_id == organisation_id)
             )
         }
-        after["schedule_id"] = int(wanted) if wanted.isdigit() and int(wanted) in ours else None
+        after["schedule_id"] = (
+            int(wanted)
+            if wanted.isascii() and wanted.isdigit() and len(wanted) < 10 and int(wanted) in ours
+            else None
+        )
     elif form.do_not_chase.data != before["do_not_chase"] and "do_not_chase" in request.form:
         flash(str(_l('Only owners and accountants may set a customer to "do not chase".')))
     changed = {key: after[key] for key in after if after[key] != before[key]}
