@@ -476,32 +476,36 @@ def _letters_to_post(organisation_id: int) -> list[ReminderAction]:
     )
 
 
-@reminders.get("/organisations/<int:organisation_id>/letters")
-def letters(organisation_id: int) -> ResponseReturnValue:
-    """The letters to print and post, and a way to say they went in the post."""
+def _letters_page(organisation_id: int, notice: Any = None) -> ResponseReturnValue:
     organisation = _organisation(organisation_id)
     return render_template(
         "reminders/letters.html",
         organisation=organisation,
         letters=_rows(organisation_id, _letters_to_post(organisation_id), sent=True),
+        notice=notice,
         channels=CHANNELS,
         format_date=format_date,
     )
 
 
+@reminders.get("/organisations/<int:organisation_id>/letters")
+def letters(organisation_id: int) -> ResponseReturnValue:
+    """The letters to print and post, and a way to say they went in the post."""
+    return _letters_page(organisation_id)
+
+
 @reminders.get("/organisations/<int:organisation_id>/letters/batch.pdf")
 def batch(organisation_id: int) -> ResponseReturnValue:
     """Every letter still to post, in one PDF to print."""
-    letters_page = redirect(url_for("reminders.letters", organisation_id=organisation_id))
     try:  # the letters' documents module comes with another part of issue #15
         from reminders.dispatch.documents import print_batch_pdf  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
-        flash(str(_l("Printing letters in one batch is not available in this version yet.")))
-        return letters_page
+        return _letters_page(
+            organisation_id, _l("Printing letters in one batch is not available in this version yet.")
+        )
     pdfs = [found.letter_pdf for found in _letters_to_post(organisation_id) if found.letter_pdf]
     if not pdfs:
-        flash(str(_l("No letter to print.")))
-        return letters_page
+        return _letters_page(organisation_id, _l("No letter to print."))
     return Response(
         print_batch_pdf(pdfs),
         mimetype="application/pdf",
