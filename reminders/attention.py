@@ -69,7 +69,7 @@ ENDPOINTS: dict[AttentionKind, str] = {
     AttentionKind.SYNC_FAILED: "dashboard.organisation",
     AttentionKind.FIRST_SYNC_RUNNING: "dashboard.organisation",
     AttentionKind.ZONE_UNKNOWN: "settings.edit",
-    AttentionKind.AWAITING_APPROVAL: "schedules.index",
+    AttentionKind.AWAITING_APPROVAL: "reminders.review",
     AttentionKind.OPEN_DISPUTES: "customers.index",
     AttentionKind.BROKEN_PROMISES: "customers.index",
 }

@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
@@ -25,8 +25,8 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from integration.connections import Connection
 from integration.providers import provider
@@ -40,12 +40,18 @@ from reminders.customers import (
     customer_of,
     list_customers,
 )
+from reminders.dispatch.models import PENDING, ReminderAction
+from reminders.models import CustomerStanding
 from reminders.risk.classes import RiskClass
+from reminders.schedules.models import CustomerChasing, Schedule
+from reminders.schedules.planner import choose_schedule, language_of
 from reminders.timeline import timeline_of
-from reminders.writeback import LONGEST_NOTE, note_job_id, record_note, write_note_to_ledger
+from reminders.writeback import LONGEST_NOTE, note_job_id, record_note, subject_of, write_note_to_ledger
+from runtime import clock
 from runtime.db import db
-from runtime.tenancy import Organisation
-from web.roles import start_job
+from runtime.tenancy import Organisation, record
+from web.reminders_pages import CHANNELS
+from web.roles import RUNS_THE_BOOKS, start_job
 
 customers = Blueprint("customers", __name__)
 
@@ -53,6 +59,12 @@ customers = Blueprint("customers", __name__)
 LAST_PAGE = 10_000
 RISK_LABELS = {RiskClass.LOW: _l("Low"), RiskClass.MEDIUM: _l("Medium"), RiskClass.HIGH: _l("High")}
 SEGMENT_LABELS = {"large": _l("Large account"), "small": _l("Small account")}
+CALL_OUTCOMES = {
+    "reached": _l("reached"),
+    "no_answer": _l("no answer"),
+    "promised": _l("promised a date"),
+    "disputed": _l("disputed"),
+}
 
 
 def filters_from(args: MultiDict[str, str], buckets: int) -> CustomerFilters:
@@ -156,6 +168,59 @@ class NoteForm(FlaskForm):
     )
 
 
+class ChasingForm(FlaskForm):
+    """A customer's chasing choices (CustomerChasing). Every role may pause a customer and choose
+    their language; only owners and accountants set "do not chase" or a schedule of their own."""
+
+    schedule = SelectField(_l("Schedule"), choices=[], validate_choice=False)
+    language = SelectField(
+        _l("Language of their messages"),
+        choices=[("", _l("The organisation's")), ("en", _l("English")), ("fr", _l("French"))],
+        validate_choice=False,  # anything but en or fr is the organisation's language
+    )
+    paused_until = DateField(_l("Paused until"), validators=[Optional()])
+    do_not_chase = BooleanField(_l("Do not chase"))
+    reason = StringField(_l("Reason"), validators=[Length(max=500)])
+
+
+def _chasing_panel(organisation: Organisation, customer: Any) -> dict[str, Any]:
+    """What the customer page's reminders panel shows: their schedule, choices and pending messages."""
+    session = db.session()
+    choice = session.scalar(select(CustomerChasing).where(CustomerChasing.customer_id == customer.id))
+    schedules = list(session.scalars(select(Schedule).where(Schedule.organisation_id == organisation.id)))
+    standing = session.scalar(
+        select(CustomerStanding).where(
+            CustomerStanding.organisation_id == organisation.id,
+            CustomerStanding.customer_ledger_id == customer.ledger_id,
+        )
+    )
+    schedule = choose_schedule(
+        schedules,
+        choice.schedule_id if choice else None,
+        standing.segment if standing else None,
+        standing.risk if standing else None,
+    )
+    pending = session.scalars(
+        select(ReminderAction)
+        .where(ReminderAction.customer_id == customer.id, ReminderAction.status.in_(PENDING))
+        .order_by(ReminderAction.planned_for, ReminderAction.id)
+    ).all()
+    return {
+        "choice": choice,
+        "schedules": schedules,
+        "schedule": schedule,
+        "chosen_by_person": bool(
+            choice and choice.schedule_id and schedule and schedule.id == choice.schedule_id
+        ),
+        "language": language_of(organisation, choice.language if choice else None),
+        "pending": pending,
+        "paused": bool(
+            choice and choice.paused_until and choice.paused_until > clock.today(organisation.timezone)
+        ),
+        "runs_the_books": g.get("role") in RUNS_THE_BOOKS,
+    }
+
+
 def _page(organisation_id: int, customer_id: int, form: NoteForm, status: int = 200) -> ResponseReturnValue:
     organisation = db.session.get(Organisation, organisation_id)
     customer = customer_of(db.session(), organisation_id, customer_id) if organisation else None
@@ -179,6 +244,9 @@ def _page(organisation_id: int, customer_id: int, form: NoteForm, status: int = 
             risk_labels=RISK_LABELS,
             segment_labels=SEGMENT_LABELS,
             form=form,
+            chasing=_chasing_panel(organisation, customer),
+            call_outcomes=CALL_OUTCOMES,
+            channel_labels=CHANNELS,
             longest_note=LONGEST_NOTE,
             format_date=format_date,
             format_time=format_time,
@@ -215,3 +283,76 @@ def add_note(organisation_id: int, customer_id: int) -> ResponseReturnValue:
     return redirect(
         url_for("customers.page", organisation_id=organisation_id, customer_id=customer_id) + "#timeline"
     )
+
+
+@customers.post("/organisations/<int:organisation_id>/customers/<int:customer_id>/chasing")
+@login_required
+def chasing(organisation_id: int, customer_id: int) -> ResponseReturnValue:
+    """Keep a person's chasing choices for the customer; the audit event says what changed."""
+    organisation = db.session.get(Organisation, organisation_id)
+    customer = customer_of(db.session(), organisation_id, customer_id)
+    if organisation is None or customer is None:
+        abort(404)
+    back = url_for("customers.page", organisation_id=organisation_id, customer_id=customer_id) + "#reminders"
+    form = ChasingForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error))
+        return redirect(back)
+    choice = db.session.scalar(select(CustomerChasing).where(CustomerChasing.customer_id == customer.id))
+    if choice is None:
+        choice = CustomerChasing(organisation_id=organisation_id, customer_id=customer.id)
+        db.session.add(choice)
+    before: dict[str, Any] = {
+        "schedule_id": choice.schedule_id,
+        "do_not_chase": bool(choice.do_not_chase),
+        "paused_until": choice.paused_until,
+        "language": choice.language,
+        "reason": choice.reason or "",
+    }
+    after = dict(before)
+    after["paused_until"] = form.paused_until.data
+    after["language"] = form.language.data if form.language.data in ("en", "fr") else None
+    after["reason"] = (form.reason.data or "").strip()
+    if g.get("role") in RUNS_THE_BOOKS:
+        after["do_not_chase"] = bool(form.do_not_chase.data)
+        wanted = form.schedule.data or ""
+        ours = {
+            schedule.id
+            for schedule in db.session.scalars(
+                select(Schedule).where(Schedule.organisation_id == organisation_id)
+            )
+        }
+        after["schedule_id"] = (
+            int(wanted)
+            if wanted.isascii() and wanted.isdigit() and len(wanted) < 10 and int(wanted) in ours
+            else None
+        )
+    elif form.do_not_chase.data != before["do_not_chase"] and "do_not_chase" in request.form:
+        flash(str(_l('Only owners and accountants may set a customer to "do not chase".')))
+    changed = {key: after[key] for key in after if after[key] != before[key]}
+    if not changed:
+        db.session.rollback()
+        flash(str(_l("Nothing changed.")))
+        return redirect(back)
+    choice.schedule_id = after["schedule_id"]
+    choice.do_not_chase = after["do_not_chase"]
+    choice.paused_until = after["paused_until"]
+    choice.language = after["language"]
+    choice.reason = after["reason"]
+    choice.set_by_user_id = current_user.user.id
+    record(
+        db.session(),
+        organisation_id,
+        "customer.chasing",
+        subject_of(customer),
+        current_user.user.id,
+        **{
+            key: (value.isoformat() if hasattr(value, "isoformat") else value)
+            for key, value in changed.items()
+        },
+    )
+    db.session.commit()
+    flash(str(_l("Reminder choices saved.")))
+    return redirect(back)

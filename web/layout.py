@@ -34,6 +34,8 @@ AREAS = (
     ("dashboard.organisation", _l("Dashboard")),
     ("customers.index", _l("Customers")),
     ("receivables.page", _l("Aged receivables")),
+    ("reminders.review", _l("Reminders")),
+    ("reminders.calls", _l("Calls")),
     ("schedules.index", _l("Schedules")),
     ("team.index", _l("Team")),
     ("team.activity", _l("Activity")),

@@ -87,6 +87,25 @@ ROUTES: dict[str, Access] = {
     "receivables.page": people_of_the_organisation(*EVERY_ROLE),
     "receivables.csv_file": people_of_the_organisation(*EVERY_ROLE),
     "receivables.pdf_file": people_of_the_organisation(*EVERY_ROLE),
+    # Reminders (web/reminders_pages.py): every role sees the queues, rings the call list, records
+    # outcomes and posts the letters (members chase customers too); owners and accountants decide
+    # what goes: approve, skip, edit, settle an interrupted send, plan now, the sending mode.
+    "reminders.review": people_of_the_organisation(*EVERY_ROLE),
+    "reminders.action": people_of_the_organisation(*EVERY_ROLE),
+    "reminders.approve": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "reminders.skip": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "reminders.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "reminders.settle": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "reminders.mode": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "reminders.plan_now": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "reminders.calls": people_of_the_organisation(*EVERY_ROLE),
+    "reminders.call_outcome": people_of_the_organisation(*EVERY_ROLE),
+    "reminders.letters": people_of_the_organisation(*EVERY_ROLE),
+    "reminders.batch": people_of_the_organisation(*EVERY_ROLE),
+    "reminders.posted": people_of_the_organisation(*EVERY_ROLE),
+    # A customer's chasing choices: every role may pause a customer or choose their language; only
+    # owners and accountants set "do not chase" or a schedule of their own (the view checks).
+    "customers.chasing": people_of_the_organisation(*EVERY_ROLE),
     "settings.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
     # Everyone of the organisation sees its logo (on its pages, reminders and reports).
     "settings.logo": people_of_the_organisation(*EVERY_ROLE),
@@ -140,6 +159,8 @@ JOBS: dict[str, frozenset[Role]] = {
     "sync.jobs.sync_tenant": frozenset(EVERY_ROLE),
     # A note written on a customer's page goes to the ledger as a note on the contact.
     "reminders.writeback.write_note_to_ledger": frozenset(EVERY_ROLE),
+    # The review queue's "Plan now": plans what is due today (nothing goes without the mode's say).
+    "reminders.dispatch.outbox.plan_now": frozenset(RUNS_THE_BOOKS),
 }
 # Not here: the first sync after a consent (connect.callback). The consent at the ledger starts
 # it, whoever gave it, since giving it proved access to the ledger itself.

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from werkzeug.routing import Rule
 
 from integration.connections import Connection
+from reminders.dispatch.models import ReminderAction
 from reminders.logos import check_logo, keep_logo
 from runtime import clock
 from runtime.tenancy import Membership, Organisation, Role, User
@@ -171,6 +172,15 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
             ledger_updated_at=clock.now(),
         )
     )
+    session.flush()
+    # A letter to post whose id is the organisation's too (the reminders pages about one).
+    session.add(
+        ReminderAction(
+            id=organisation.id, organisation_id=organisation.id, customer_id=organisation.id,
+            key="letter", stage_key="final", stage_name="Final demand", channel="letter", cycle="x",
+            planned_for=clock.today(), status="sent", letter_pdf=b"%PDF-1.4",
+        )
+    )  # fmt: skip
     session.commit()
     return organisation.id, user.id
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
 from integration.connections.oauth import TokenSet
+from reminders.dispatch.models import ReminderAction
 from reminders.logos import check_logo, keep_logo
 from runtime import clock, jobs, team
 from runtime.db import db
@@ -56,6 +57,21 @@ def harbour(session, redis_client):  # type: ignore[no-untyped-def]
             ledger_updated_at=clock.now(),
         )
     )
+    session.flush()
+    # A reminder awaiting approval, for the routes about one.
+    session.add(
+        ReminderAction(
+            organisation_id=connection.organisation_id,
+            customer_id=session.scalars(select(Customer.id)).one(),
+            key="c1:s1:test:r0:email",
+            stage_key="inquiry",
+            stage_name="Polite inquiry",
+            channel="email",
+            cycle="test",
+            planned_for=clock.today(),
+            status="awaiting_approval",
+        )
+    )
     # Someone for the team's routes to act on, and an invitation waiting.
     colleague = User(email="colleague@harbour.example", name="colleague")
     session.add(colleague)
@@ -79,6 +95,10 @@ def url_of(rule, organisation_id: int, people: dict | None = None) -> str:  # ty
         "invitation_id": people.get("invitation", 1),
         "token": "no-such-invitation-token-at-all",
     }
+    if "action_id" in rule.arguments:
+        values["action_id"] = db.session.scalar(
+            select(ReminderAction.id).where(ReminderAction.organisation_id == organisation_id)
+        )
     if "customer_id" in rule.arguments:
         values["customer_id"] = db.session.scalar(
             select(Customer.id).where(Customer.organisation_id == organisation_id)
