@@ -70,9 +70,10 @@ Nos coordonnées bancaires pour un virement :
 {% endif %}
 """
 
+# The sender's name, then the business's when they differ (a person's name, or a trading name).
 _SIGNATURE = """{{ sender_name }}
-{{ organisation_name }}
-"""
+{% if sender_name != organisation_name %}{{ organisation_name }}
+{% endif %}"""
 
 _KIND_EN = "\nKind regards,\n" + _SIGNATURE
 _FIRM_EN = "\nYours sincerely,\n" + _SIGNATURE

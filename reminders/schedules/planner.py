@@ -420,4 +420,5 @@ def _supersede(waiting: list[ReminderAction], item: Planned, session: Session) -
     for older in waiting:
         if older.stage_id != item.stage.id and older.status == ActionStatus.AWAITING_APPROVAL.value:
             older.status = ActionStatus.SKIPPED.value
+            older.finished_at = clock.now()
             older.reason = f"superseded by {item.stage.name_in(older.language)}"
