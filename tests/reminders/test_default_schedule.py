@@ -191,23 +191,37 @@ def test_the_friendly_note_goes_seven_days_before_due_and_large_accounts_get_a_c
     assert friendly.attach_invoices and not friendly.needs_approval
 
 
-def test_the_escalation_follows_the_days_past_due() -> None:
-    def window(key: str) -> tuple[int, int | None, int | None, int]:
-        stage = STAGES[key]
-        assert stage.anchor is Anchor.AFTER_DUE
-        return (stage.days, stage.until_days, stage.repeat_every, stage.repeat_times)
+@pytest.mark.parametrize(
+    ("days_late", "due"),
+    [
+        (1, {"inquiry"}),
+        (15, {"inquiry"}),
+        (16, {"statement"}),
+        (28, {"statement", "call_day_28"}),
+        (30, {"statement", "call_day_28"}),
+        (31, {"past_due", "past_due_call"}),
+        (90, {"past_due", "past_due_call"}),
+        (119, {"past_due", "past_due_call"}),
+        (120, {"final_demand"}),
+        (200, {"final_demand"}),
+    ],
+)
+def test_the_escalation_follows_the_days_past_due_with_no_day_uncovered(
+    days_late: int, due: set[str]
+) -> None:
+    from datetime import timedelta
 
-    assert window("inquiry") == (1, 15, None, 0)
-    assert STAGES["inquiry"].attach_invoices
-    assert window("statement") == (16, 30, 7, 2)
-    assert STAGES["statement"].attach_statement
-    assert window("call_day_28") == (28, 31, None, 0)
-    assert STAGES["call_day_28"].channels == (Channel.CALL,)
-    assert window("past_due") == (31, 90, 3, 19)
-    assert STAGES["past_due"].attach_statement and STAGES["past_due"].channels == (Channel.EMAIL,)
-    assert window("past_due_call") == (31, 90, 7, 8)
-    assert STAGES["past_due_call"].channels == (Channel.CALL,)
-    assert DEFAULT_SCHEDULE.minimum_gap_days == 3
+    from reminders.schedules.models import schedule_from
+    from reminders.schedules.planner import Account, OpenInvoice, plan_account
+
+    schedule = schedule_from(DEFAULT_SCHEDULE, 1, "en", is_default=True)
+    today = date(2026, 6, 30)
+    account = Account(
+        1, "small", None, [OpenInvoice("i1", today - timedelta(days=days_late), Decimal(500), Decimal(500))]
+    )
+    assert {planned.stage.key for planned in plan_account(schedule, account, today)} == due
+    assert STAGES["inquiry"].attach_invoices and STAGES["statement"].attach_statement
+    assert STAGES["past_due"].attach_statement and STAGES["past_due_call"].channels == (Channel.CALL,)
 
 
 @pytest.mark.parametrize("key", ["statement", "past_due", "past_due_call"])
@@ -215,7 +229,7 @@ def test_repeats_cover_the_window_and_stay_inside_it(key: str) -> None:
     stage = STAGES[key]
     assert stage.repeat_every and stage.until_days
     last = stage.days + stage.repeat_every * stage.repeat_times
-    assert last <= stage.until_days < last + stage.repeat_every
+    assert last < stage.until_days <= last + stage.repeat_every  # the window's end is exclusive
 
 
 def test_the_final_demand_is_approved_by_a_person_and_gives_a_deadline() -> None:
