@@ -1,6 +1,6 @@
 """The schedule pages' forms and words: a schedule's own fields, one form per stage (posted on its
 own, so the page works without JavaScript and a mistake in one stage keeps the others as they
-were), a stage's messages, and each stage said in one line ("1–15 days late · email").
+were), a stage's messages, and each stage said in one line ("1 to 15 days late · email").
 
 The values are checked here with the editor's messages; what they mean is reminders/schedules/.
 """
@@ -83,7 +83,9 @@ class ScheduleForm(FlaskForm):
     segments = CheckboxesField(
         _l("For these accounts"),
         choices=[SelectChoice(key, label) for key, label in SEGMENT_LABELS.items()],
-        description=_l("None ticked: any account. Large accounts owe at least the threshold in the settings."),
+        description=_l(
+            "None ticked: any account. Large accounts owe at least the threshold in the settings."
+        ),
     )
     risk_classes = CheckboxesField(
         _l("For these risk classes"),
@@ -218,8 +220,12 @@ class MessagesForm(FlaskForm):
     body_en = TextAreaField(_l("Message in English"), validators=[Length(max=SOURCE_LIMIT)])
     subject_fr = StringField(_l("Subject in French"), validators=[Length(max=SOURCE_LIMIT)])
     body_fr = TextAreaField(_l("Message in French"), validators=[Length(max=SOURCE_LIMIT)])
-    talking_points_en = TextAreaField(_l("Call talking points in English"), validators=[Length(max=SOURCE_LIMIT)])
-    talking_points_fr = TextAreaField(_l("Call talking points in French"), validators=[Length(max=SOURCE_LIMIT)])
+    talking_points_en = TextAreaField(
+        _l("Call talking points in English"), validators=[Length(max=SOURCE_LIMIT)]
+    )
+    talking_points_fr = TextAreaField(
+        _l("Call talking points in French"), validators=[Length(max=SOURCE_LIMIT)]
+    )
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields' own checks, then each message through templates.check, its problems shown
@@ -254,7 +260,7 @@ def messages_data(stage: Stage) -> dict[str, str]:
 
 
 def when_in_words(stage: Stage) -> str:
-    """ "7 days before due", "1–15 days late", "from 31 days late", "7 days after the previous stage"."""
+    """When a stage goes, in words: days before due, a window of days late, or after the previous stage."""
     if stage.anchor == Anchor.BEFORE_DUE.value:
         return ngettext("%(num)s day before due", "%(num)s days before due", stage.days)
     if stage.anchor == Anchor.AFTER_PREVIOUS.value:
@@ -263,7 +269,7 @@ def when_in_words(stage: Stage) -> str:
         )
     if stage.until_days is not None:
         # until_days is the first day the stage no longer runs: the window ends the day before.
-        return _("%(first)s–%(last)s days late", first=stage.days, last=stage.until_days - 1)
+        return _("%(first)s\u2013%(last)s days late", first=stage.days, last=stage.until_days - 1)
     return _("from %(days)s days late", days=stage.days)
 
 

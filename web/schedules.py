@@ -12,7 +12,7 @@ same name there. Every change is an audit event (``schedule.changed`` and kin).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,7 +28,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from reminders.dispatch.models import ReminderAction
-from reminders.dispatch.send import Skip, preview as preview_of
+from reminders.dispatch.send import Skip
+from reminders.dispatch.send import preview as preview_of
 from reminders.models import CustomerStanding
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
 from reminders.schedules.models import CustomerChasing, Schedule, Stage, schedule_from, stage_columns
@@ -143,7 +144,9 @@ def _going_today(session: Session, organisation: Organisation, today: date) -> l
     due, _awaiting = due_today(session, organisation.id, today)
     customer_ids = {found.customer_id for found in due}
     names = dict(
-        session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))).tuples().all()
+        session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))
+        .tuples()
+        .all()
     )
     ledger_ids = {ledger_id for found in due for ledger_id in found.item.invoice_ledger_ids}
     numbers = dict(
@@ -151,7 +154,9 @@ def _going_today(session: Session, organisation: Organisation, today: date) -> l
             select(Invoice.ledger_id, Invoice.number).where(
                 Invoice.organisation_id == organisation.id, Invoice.ledger_id.in_(ledger_ids)
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     language = current_language()
     going = [
@@ -230,7 +235,14 @@ def create(organisation_id: int) -> ResponseReturnValue:
     schedule.position = max((s.position for s in found), default=0) + 1
     session.add(schedule)
     session.flush()
-    record(session, organisation.id, "schedule.created", f"schedule:{schedule.id}", current_user.user.id, name=schedule.name)
+    record(
+        session,
+        organisation.id,
+        "schedule.created",
+        f"schedule:{schedule.id}",
+        current_user.user.id,
+        name=schedule.name,
+    )
     session.commit()
     flash(_("Schedule created: change it below."))
     return redirect(url_for("schedules.edit", organisation_id=organisation.id, schedule_id=schedule.id))
@@ -264,9 +276,13 @@ def _edit_page(
         if failed is not None and failed[0] == stage.id:
             stage_forms.append((stage, failed[1]))
         else:
-            stage_forms.append((stage, StageForm(formdata=None, data=stage_data(stage), prefix=f"stage-{stage.id}")))
-    for _stage_, stage_form in stage_forms:
-        stage_form.min_overdue.label.text = _("Minimum overdue amount (%(currency)s)", currency=organisation.base_currency)
+            stage_forms.append(
+                (stage, StageForm(formdata=None, data=stage_data(stage), prefix=f"stage-{stage.id}"))
+            )
+    for _shown, stage_form in stage_forms:
+        stage_form.min_overdue.label.text = _(
+            "Minimum overdue amount (%(currency)s)", currency=organisation.base_currency
+        )
         stage_form.min_overdue.description = _(
             "In %(currency)s, the organisation's base currency: below this overdue balance the stage does not go.",
             currency=organisation.base_currency,
@@ -325,7 +341,9 @@ def edit(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
     return _back(organisation.id, schedule.id)
 
 
-def _changed(organisation_id: int, schedule: Schedule, changes: dict[str, str], stage: Stage | None = None) -> None:
+def _changed(
+    organisation_id: int, schedule: Schedule, changes: dict[str, str], stage: Stage | None = None
+) -> None:
     """Record ``schedule.changed`` (when anything did) and commit, with a flash that says so."""
     if changes:
         if stage is not None:
@@ -392,7 +410,9 @@ def add_stage(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
     return _back(organisation.id, schedule.id, f"#stage-{stage.id}")
 
 
-@schedules.post("/organisations/<int:organisation_id>/schedules/<int:schedule_id>/stages/<int:stage_id>/remove")
+@schedules.post(
+    "/organisations/<int:organisation_id>/schedules/<int:schedule_id>/stages/<int:stage_id>/remove"
+)
 @login_required
 def remove_stage(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseReturnValue:
     """Remove a stage (what the outbox planned from it keeps its name; it is not planned again)."""
@@ -450,7 +470,10 @@ def messages(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseR
         if form.validate_on_submit():
             before = messages_data(stage)
             stage.messages = {
-                code: {"subject": getattr(form, f"subject_{code}").data or "", "body": getattr(form, f"body_{code}").data or ""}
+                code: {
+                    "subject": getattr(form, f"subject_{code}").data or "",
+                    "body": getattr(form, f"body_{code}").data or "",
+                }
                 for code in ("en", "fr")
                 if getattr(form, f"subject_{code}").data or getattr(form, f"body_{code}").data
             }
@@ -467,7 +490,12 @@ def messages(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseR
                 stage,
             )
             return redirect(
-                url_for("schedules.messages", organisation_id=organisation.id, schedule_id=schedule.id, stage_id=stage.id)
+                url_for(
+                    "schedules.messages",
+                    organisation_id=organisation.id,
+                    schedule_id=schedule.id,
+                    stage_id=stage.id,
+                )
             )
     language = current_language()
     return render_template(
@@ -504,7 +532,9 @@ def _owing(session: Session, organisation: Organisation, today: date) -> list[tu
     return [(customer_id, name, Decimal(amount or 0)) for customer_id, name, amount in rows]
 
 
-@schedules.get("/organisations/<int:organisation_id>/schedules/<int:schedule_id>/stages/<int:stage_id>/preview")
+@schedules.get(
+    "/organisations/<int:organisation_id>/schedules/<int:schedule_id>/stages/<int:stage_id>/preview"
+)
 @login_required
 def preview(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseReturnValue:
     """The stage written for a real customer from the mirror (nothing is sent, the ledger is not asked)."""
@@ -533,7 +563,11 @@ def preview(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseRe
     written = None
     problem = None
     channel = next(
-        (Channel(c) for c in (Channel.EMAIL.value, Channel.LETTER.value, Channel.CALL.value) if c in stage.channels),
+        (
+            Channel(c)
+            for c in (Channel.EMAIL.value, Channel.LETTER.value, Channel.CALL.value)
+            if c in stage.channels
+        ),
         Channel.EMAIL,
     )
     if customer is not None:
@@ -596,14 +630,20 @@ def apply(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
                 Schedule.organisation_id.in_([place_id for place_id, _name in others]),
                 Schedule.name == schedule.name,
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     }
     form = FlaskForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         allowed = {place_id for place_id, _name in others}
-        chosen = [int(v) for v in request.form.getlist("organisation") if v.isascii() and v.isdigit() and len(v) < 10]
+        chosen = [
+            int(v)
+            for v in request.form.getlist("organisation")
+            if v.isascii() and v.isdigit() and len(v) < 10
+        ]
         if any(place_id not in allowed for place_id in chosen):
             abort(403, description=_("You may apply a schedule only to organisations you run the books of."))
         if not chosen:
@@ -655,7 +695,13 @@ def _apply_to(session: Session, source: Schedule, organisation_id: int, user_id:
         organisation_id=organisation_id,
         key="",
         is_default=not has_default,
-        position=(session.scalar(select(func.max(Schedule.position)).where(Schedule.organisation_id == organisation_id)) or 0) + 1,
+        position=(
+            session.scalar(
+                select(func.max(Schedule.position)).where(Schedule.organisation_id == organisation_id)
+            )
+            or 0
+        )
+        + 1,
     )
     _copy_into(target, source)
     target.copied_from_id = source.id

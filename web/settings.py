@@ -150,7 +150,9 @@ class SettingsForm(FlaskForm):
         _l("Send time (HH:MM)"),
         filters=[_strip],
         validators=[
-            Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", message=_l("write a time of day as HH:MM, such as 09:00"))
+            Regexp(
+                r"^([01][0-9]|2[0-3]):[0-5][0-9]$", message=_l("write a time of day as HH:MM, such as 09:00")
+            )
         ],
     )
     fresh_sync_hours = IntegerField(
