@@ -69,6 +69,7 @@ def test_an_owner_edits_a_stage_message_and_previews_it(page, relance_server, xe
     html = page.frame_locator("iframe.preview-html")
     assert html.locator("table").count() >= 1
     assert f"Dear {customer}" in html.locator("body").inner_text()
+    page.locator("iframe.preview-html").scroll_into_view_if_needed()  # painted once in view
     screenshot(page, "schedule-preview")
 
     page.locator("main select[name=language]").select_option("fr")
