@@ -24,16 +24,17 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from integration.ledger import InvoiceStatus
 from reminders.dispatch.models import ReminderAction
 from reminders.dispatch.send import Skip
 from reminders.dispatch.send import preview as preview_of
-from reminders.models import CustomerStanding
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
-from reminders.schedules.models import CustomerChasing, Schedule, Stage, schedule_from, stage_columns
-from reminders.schedules.planner import choose_schedule, due_today, language_of
+from reminders.schedules.editing import apply_to, copy_into, customers_owing, followers
+from reminders.schedules.models import Schedule, Stage, schedule_from
+from reminders.schedules.planner import due_today, language_of
 from reminders.schedules.stages import Anchor, Channel
 from reminders.schedules.templates import PLACEHOLDERS, TemplateProblem
 from runtime import clock
@@ -95,38 +96,6 @@ def _schedules_of(session: Session, organisation_id: int) -> list[Schedule]:
             .order_by(Schedule.is_default.desc(), Schedule.position, Schedule.id)
         )
     )
-
-
-def _followers(session: Session, organisation_id: int, found: list[Schedule]) -> Counter[int]:
-    """How many of the organisation's customers each schedule is for now (not "do not chase")."""
-    choices = {
-        row.customer_id: row
-        for row in session.scalars(
-            select(CustomerChasing).where(CustomerChasing.organisation_id == organisation_id)
-        )
-    }
-    standings = {
-        ledger_id: (segment, risk)
-        for ledger_id, segment, risk in session.execute(
-            select(
-                CustomerStanding.customer_ledger_id, CustomerStanding.segment, CustomerStanding.risk
-            ).where(CustomerStanding.organisation_id == organisation_id)
-        )
-    }
-    counts: Counter[int] = Counter()
-    for customer_id, ledger_id in session.execute(
-        select(Customer.id, Customer.ledger_id).where(
-            Customer.organisation_id == organisation_id, Customer.deleted.is_(False)
-        )
-    ):
-        choice = choices.get(customer_id)
-        if choice is not None and choice.do_not_chase:
-            continue
-        segment, risk = standings.get(ledger_id, (None, None))
-        chosen = choose_schedule(found, choice.schedule_id if choice else None, segment, risk)
-        if chosen is not None:
-            counts[chosen.id] += 1
-    return counts
 
 
 @dataclass(frozen=True)
@@ -194,7 +163,7 @@ def index(organisation_id: int) -> ResponseReturnValue:
         "schedules/index.html",
         organisation=organisation,
         schedules=found,
-        followers=_followers(session, organisation.id, found),
+        followers=followers(session, organisation.id, found),
         going=going,
         by_stage=Counter(line.stage_name for line in going).most_common(),
         today=today,
@@ -226,7 +195,7 @@ def create(organisation_id: int) -> ResponseReturnValue:
     language = current_language()
     if default is not None:
         schedule = Schedule(organisation_id=organisation.id, key="", segments=[], risk_classes=[])
-        _copy_into(schedule, default)
+        copy_into(schedule, default)
         schedule.name = _("Copy of %(name)s", name=default.name)[:100]
     else:
         schedule = schedule_from(DEFAULT_SCHEDULE, organisation.id, language_of(organisation, language))
@@ -246,17 +215,6 @@ def create(organisation_id: int) -> ResponseReturnValue:
     session.commit()
     flash(_("Schedule created: change it below."))
     return redirect(url_for("schedules.edit", organisation_id=organisation.id, schedule_id=schedule.id))
-
-
-def _copy_into(target: Schedule, source: Schedule) -> None:
-    """``target`` made like ``source``: its fields and a copy of each stage (target's stages go)."""
-    target.name = source.name
-    target.minimum_gap_days = source.minimum_gap_days
-    target.segments = list(source.segments)
-    target.risk_classes = list(source.risk_classes)
-    target.stages = [
-        Stage(position=index, **stage_columns(stage.spec())) for index, stage in enumerate(source.stages)
-    ]
 
 
 # --- a schedule and its stages ----------------------------------------------------------------------
@@ -509,29 +467,6 @@ def messages(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseR
     ), (400 if form.errors else 200)
 
 
-def _owing(session: Session, organisation: Organisation, today: date) -> list[tuple[int, str, Decimal]]:
-    """The organisation's customers with open invoices, largest overdue balance first."""
-    overdue_sum = func.sum(case((Invoice.due_on < today, Invoice.amount_due), else_=0))
-    rows = session.execute(
-        select(Customer.id, Customer.name, overdue_sum.label("overdue"))
-        .join(
-            Invoice,
-            (Invoice.organisation_id == Customer.organisation_id)
-            & (Invoice.customer_ledger_id == Customer.ledger_id),
-        )
-        .where(
-            Customer.organisation_id == organisation.id,
-            Customer.deleted.is_(False),
-            Invoice.status == "open",
-            Invoice.amount_due > 0,
-        )
-        .group_by(Customer.id, Customer.name)
-        .order_by(overdue_sum.desc(), Customer.name)
-        .limit(500)
-    ).all()
-    return [(customer_id, name, Decimal(amount or 0)) for customer_id, name, amount in rows]
-
-
 @schedules.get(
     "/organisations/<int:organisation_id>/schedules/<int:schedule_id>/stages/<int:stage_id>/preview"
 )
@@ -543,7 +478,7 @@ def preview(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseRe
     stage = _stage(schedule, stage_id)
     session = db.session()
     today = clock.today(organisation.timezone)
-    owing = _owing(session, organisation, today)
+    owing = customers_owing(session, organisation, today)
     asked = request.args.get("customer", "")
     customer_id = int(asked) if asked.isascii() and asked.isdigit() and len(asked) < 10 else None
     if customer_id is None and owing:
@@ -575,7 +510,7 @@ def preview(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseRe
             select(Invoice.ledger_id, Invoice.due_on).where(
                 Invoice.organisation_id == organisation.id,
                 Invoice.customer_ledger_id == customer.ledger_id,
-                Invoice.status == "open",
+                Invoice.status == InvoiceStatus.OPEN.value,
                 Invoice.amount_due > 0,
             )
         ).all()
@@ -652,7 +587,7 @@ def apply(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
         names = dict(others)
         copied, replaced = [], []
         for target_id in chosen:
-            if _apply_to(session, schedule, target_id, current_user.user.id):
+            if apply_to(session, schedule, target_id, current_user.user.id):
                 replaced.append(names[target_id])
             else:
                 copied.append(names[target_id])
@@ -676,49 +611,6 @@ def apply(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
         same_name=same_name,
         form=form,
     )
-
-
-def _apply_to(session: Session, source: Schedule, organisation_id: int, user_id: int) -> bool:
-    """Copy ``source`` into the organisation; True when it replaced a schedule of the same name
-    (kept in place, with its id, whether it is the default and the customers who chose it)."""
-    existing = session.scalar(
-        select(Schedule)
-        .where(Schedule.organisation_id == organisation_id, Schedule.name == source.name)
-        .options(selectinload(Schedule.stages))
-        .order_by(Schedule.id)
-        .limit(1)
-    )
-    has_default = session.scalar(
-        select(func.count()).where(Schedule.organisation_id == organisation_id, Schedule.is_default.is_(True))
-    )
-    target = existing or Schedule(
-        organisation_id=organisation_id,
-        key="",
-        is_default=not has_default,
-        position=(
-            session.scalar(
-                select(func.max(Schedule.position)).where(Schedule.organisation_id == organisation_id)
-            )
-            or 0
-        )
-        + 1,
-    )
-    _copy_into(target, source)
-    target.copied_from_id = source.id
-    session.add(target)
-    session.flush()
-    record(
-        session,
-        organisation_id,
-        "schedule.applied",
-        f"schedule:{target.id}",
-        user_id,
-        name=source.name,
-        copied_from=source.id,
-        from_organisation=source.organisation_id,
-        replaced=existing is not None,
-    )
-    return existing is not None
 
 
 __all__ = ["ANCHOR_LABELS", "schedules"]
