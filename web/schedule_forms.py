@@ -227,11 +227,20 @@ class MessagesForm(FlaskForm):
         _l("Call talking points in French"), validators=[Length(max=SOURCE_LIMIT)]
     )
 
+    # Set by the page when the stage emails or writes: then the English message may not be empty
+    # (it is what a customer gets when their language has no message of its own).
+    needs_message = False
+
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields' own checks, then each message through templates.check, its problems shown
         on the field they are in, in the reader's language."""
         valid = super().validate(extra_validators)
         language = current_language()
+        if self.needs_message:
+            for field in (self.subject_en, self.body_en):
+                if not (field.data or "").strip():
+                    field.errors = [*field.errors, _("a stage that emails or writes needs this in English")]
+                    valid = False
         for code in ("en", "fr"):
             subject: Field = getattr(self, f"subject_{code}")
             body: Field = getattr(self, f"body_{code}")

@@ -425,6 +425,7 @@ def messages(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseR
         form = MessagesForm(formdata=None, data=messages_data(stage))
     else:
         form = MessagesForm()
+        form.needs_message = any(c in stage.channels for c in (Channel.EMAIL.value, Channel.LETTER.value))
         if form.validate_on_submit():
             before = messages_data(stage)
             stage.messages = {

@@ -218,6 +218,9 @@ def test_message_problems_are_shown_by_line_in_the_reader_language(client, sessi
     assert "Body, line 3:" in english.text
     assert "Objet : champ inconnu « custmer_name »" in french.text
     assert "Corps, ligne 3 :" in french.text
+    # An email stage without its English message is refused too.
+    empty = client.post(path, data={"csrf_token": token, "subject_en": " ", "body_en": ""}, headers=EN)
+    assert empty.status_code == 400 and "a stage that emails or writes needs this in English" in empty.text
     session.expire_all()
     assert session.get(Stage, inquiry).messages == before
 
