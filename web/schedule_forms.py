@@ -118,8 +118,11 @@ class StageForm(FlaskForm):
     )
     until_days = IntegerField(
         _l("Until (days late)"),
-        validators=[Optional(), NumberRange(1, 3650, message=_l("a number of days, 1 to 3650"))],
-        description=_l("The stage stops once the oldest invoice is this many days late. Empty: no end."),
+        validators=[Optional(), NumberRange(0, 3650, message=_l("a number of days, 1 to 3650"))],
+        description=_l(
+            "Days past due only: the stage stops once the oldest invoice is this many days late. "
+            "Empty: no end."
+        ),
     )
     repeat_every = IntegerField(
         _l("Repeat every (days)"),
@@ -160,6 +163,8 @@ class StageForm(FlaskForm):
     )
 
     def validate_until_days(self, field: IntegerField) -> None:
+        if self.anchor.data != Anchor.AFTER_DUE.value:
+            return  # a window of days late is for the escalation only (and is not kept otherwise)
         if field.data is not None and self.days.data is not None and field.data <= self.days.data:
             raise ValidationError(_("must be more days than the stage starts at"))
 
@@ -201,7 +206,7 @@ def apply_stage(form: StageForm, stage: Stage) -> dict[str, str]:
     stage.names = names
     stage.anchor = form.anchor.data or Anchor.AFTER_DUE.value
     stage.days = form.days.data or 0
-    stage.until_days = form.until_days.data
+    stage.until_days = form.until_days.data if stage.anchor == Anchor.AFTER_DUE.value else None
     stage.repeat_every = form.repeat_every.data
     stage.repeat_times = form.repeat_times.data or 0
     stage.channels = [channel.value for channel in Channel if channel.value in (form.channels.data or [])]

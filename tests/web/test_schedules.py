@@ -61,7 +61,7 @@ def stage_form(session, stage_id: int, **changes):  # type: ignore[no-untyped-de
         "deadline_days": "" if stage.deadline_days is None else str(stage.deadline_days),
         **{
             name: "y"
-            for name in ("attach_statement", "attach_invoices", "needs_approval")
+            for name in ("attach_statement", "attach_invoices", "needs_approval", "large_accounts_call")
             if getattr(stage, name)
         },
     }
@@ -128,6 +128,18 @@ def test_a_stage_edited_is_what_the_planner_plans(client, session, harbour) -> N
     )
     plan_organisation(session, harbour["harbour"], TODAY)
     assert session.scalars(select(ReminderAction).where(ReminderAction.customer_id == kea)).all() == []
+
+
+def test_each_stage_of_the_default_saves_as_shown(client, session, harbour) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, harbour["owner"])
+    token = csrf(client, f"{base(harbour)}/{harbour['schedule']}")
+    for key, stage_id in harbour["stages"].items():
+        answer = client.post(
+            f"{base(harbour)}/{harbour['schedule']}/stages/{stage_id}",
+            data={"csrf_token": token, **stage_form(session, stage_id)},
+            headers=EN,
+        )
+        assert answer.status_code == 302, (key, re.findall(r'class="error"[^>]*>([^<]+)<', answer.text))
 
 
 @pytest.mark.parametrize(
