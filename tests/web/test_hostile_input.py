@@ -21,6 +21,8 @@ from werkzeug.routing import Rule
 
 from integration.connections import Connection
 from reminders.logos import check_logo, keep_logo
+from reminders.schedules.defaults import DEFAULT_SCHEDULE
+from reminders.schedules.models import schedule_from
 from runtime import clock
 from runtime.tenancy import Membership, Organisation, Role, User
 from sync.models import Customer, SyncState
@@ -171,6 +173,11 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
             ledger_updated_at=clock.now(),
         )
     )
+    # A schedule and a stage whose ids are the organisation's too (one stage: no other id to clash).
+    schedule = schedule_from(DEFAULT_SCHEDULE, organisation.id, "en", id=organisation.id, is_default=True)
+    schedule.stages = schedule.stages[:1]
+    schedule.stages[0].id = organisation.id
+    session.add(schedule)
     session.commit()
     return organisation.id, user.id
 
