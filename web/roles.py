@@ -106,6 +106,18 @@ ROUTES: dict[str, Access] = {
     # A customer's chasing choices: every role may pause a customer or choose their language; only
     # owners and accountants set "do not chase" or a schedule of their own (the view checks).
     "customers.chasing": people_of_the_organisation(*EVERY_ROLE),
+    # Schedules: every role sees them and what would go out today; owners and accountants write
+    # them and apply them to the other organisations they run the books of.
+    "schedules.index": people_of_the_organisation(*EVERY_ROLE),
+    "schedules.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "schedules.create": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "schedules.save_stage": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "schedules.add_stage": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "schedules.remove_stage": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "schedules.move_stage": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "schedules.messages": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "schedules.preview": people_of_the_organisation(*EVERY_ROLE),
+    "schedules.apply": people_of_the_organisation(*RUNS_THE_BOOKS),
     "settings.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
     # Everyone of the organisation sees its logo (on its pages, reminders and reports).
     "settings.logo": people_of_the_organisation(*EVERY_ROLE),

@@ -22,7 +22,15 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # types-WTForms predates it (WTForms 3.3)
-from wtforms.validators import Email, Length, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import (
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
 
 from integration.zones import is_zone
 from reminders.logos import CheckedLogo, NotALogo, check_logo, keep_logo, logo_of, remove_logo
@@ -126,6 +134,33 @@ class SettingsForm(FlaskForm):
             Length(max=254),
             Email(message=_l("write one email address, such as accounts@example.com")),
         ],
+    )
+    sending_mode = SelectField(
+        _l("Sending"),
+        choices=[
+            SelectChoice("review", _l("Review before sending: a person approves each reminder")),
+            SelectChoice("automatic", _l("Automatic: reminders go at the send time")),
+        ],
+        description=_l(
+            "A newly connected organisation starts in review. Stages that need approval are reviewed "
+            "in both modes."
+        ),
+    )
+    send_time = StringField(
+        _l("Send time (HH:MM)"),
+        filters=[_strip],
+        validators=[
+            Regexp(
+                r"^([01][0-9]|2[0-3]):[0-5][0-9]$", message=_l("write a time of day as HH:MM, such as 09:00")
+            )
+        ],
+    )
+    fresh_sync_hours = IntegerField(
+        _l("Hold automatic sending after (hours without a sync)"),
+        validators=[NumberRange(1, 168, message=_l("a number of hours, 1 to 168"))],
+        description=_l(
+            "Hours, 1 to 168: automatic sending holds when the last completed sync is older than this."
+        ),
     )
     logo = FileField(
         _l("Logo"),
@@ -245,6 +280,9 @@ def _current(settings: CollectionSettings) -> dict[str, Any]:
         if settings.weekly_report_weekday is None
         else str(settings.weekly_report_weekday),
         "large_account_threshold": rules.large_account_threshold,
+        "sending_mode": settings.sending_mode or "review",
+        "send_time": settings.send_time or "09:00",
+        "fresh_sync_hours": settings.fresh_sync_hours if settings.fresh_sync_hours is not None else 6,
         **{name: getattr(rules, name) for name in RULES},
     }
 
@@ -306,6 +344,11 @@ def edit(organisation_id: int) -> ResponseReturnValue:
         "is a large account. Empty: no customer is.",
         currency=organisation.base_currency,
     )
+    form.send_time.description = _(
+        "The local time the day's reminders go, on business days, in the organisation's time zone "
+        "(now %(zone)s).",
+        zone=organisation.timezone,
+    )
     form.timezone.choices = [
         SelectChoice("", _follow_the_ledger(organisation)),
         *zone_choices(organisation.timezone),
@@ -318,6 +361,9 @@ def edit(organisation_id: int) -> ResponseReturnValue:
         settings.aging_edges = parse_edges(form.aging_edges.data or "")
         day = form.weekly_report_weekday.data
         settings.weekly_report_weekday = int(day) if day else None
+        settings.sending_mode = "automatic" if form.sending_mode.data == "automatic" else "review"
+        settings.send_time = form.send_time.data or "09:00"
+        settings.fresh_sync_hours = form.fresh_sync_hours.data or 6
         threshold = form.large_account_threshold.data
         settings.risk_rules = {
             **{name: getattr(form, name).data for name in RULES},

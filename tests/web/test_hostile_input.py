@@ -22,6 +22,8 @@ from werkzeug.routing import Rule
 from integration.connections import Connection
 from reminders.dispatch.models import ReminderAction
 from reminders.logos import check_logo, keep_logo
+from reminders.schedules.defaults import DEFAULT_SCHEDULE
+from reminders.schedules.models import schedule_from
 from runtime import clock
 from runtime.tenancy import Membership, Organisation, Role, User
 from sync.models import Customer, SyncState
@@ -147,6 +149,17 @@ def fields_of(page: str) -> dict[str, str]:
     return reader.fields
 
 
+def _blank_pdf() -> bytes:
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    writer, out = PdfWriter(), BytesIO()
+    writer.add_blank_page(595, 842)
+    writer.write(out)
+    return out.getvalue()
+
+
 @pytest.fixture
 def owner(session, redis_client):  # type: ignore[no-untyped-def]
     organisation = Organisation(name="Harbour Cafe Ltd", base_currency="NZD")
@@ -178,9 +191,14 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
         ReminderAction(
             id=organisation.id, organisation_id=organisation.id, customer_id=organisation.id,
             key="letter", stage_key="final", stage_name="Final demand", channel="letter", cycle="x",
-            planned_for=clock.today(), status="sent", letter_pdf=b"%PDF-1.4",
+            planned_for=clock.today(), status="sent", letter_pdf=_blank_pdf(),
         )
     )  # fmt: skip
+    # A schedule and a stage whose ids are the organisation's too (one stage: no other id to clash).
+    schedule = schedule_from(DEFAULT_SCHEDULE, organisation.id, "en", id=organisation.id, is_default=True)
+    schedule.stages = schedule.stages[:1]
+    schedule.stages[0].id = organisation.id
+    session.add(schedule)
     session.commit()
     return organisation.id, user.id
 

@@ -14,6 +14,8 @@ from integration.connections import Connection, ConnectionStatus, Provider, Tena
 from integration.connections.oauth import TokenSet
 from reminders.dispatch.models import ReminderAction
 from reminders.logos import check_logo, keep_logo
+from reminders.schedules.defaults import DEFAULT_SCHEDULE
+from reminders.schedules.models import Schedule, schedule_from
 from runtime import clock, jobs, team
 from runtime.db import db
 from runtime.tenancy import Membership, Organisation, Role, User
@@ -81,6 +83,8 @@ def harbour(session, redis_client):  # type: ignore[no-untyped-def]
         session, connection.organisation_id, "new@harbour.example", Role.MEMBER, people[Role.OWNER]
     )
     people["colleague"], people["invitation"] = colleague.id, invitation.id
+    # A schedule, for the routes about one and its stages.
+    session.add(schedule_from(DEFAULT_SCHEDULE, connection.organisation_id, "en", is_default=True))
     session.commit()
     return connection.organisation_id, connection.id, people
 
@@ -103,6 +107,12 @@ def url_of(rule, organisation_id: int, people: dict | None = None) -> str:  # ty
         values["customer_id"] = db.session.scalar(
             select(Customer.id).where(Customer.organisation_id == organisation_id)
         )
+    if "schedule_id" in rule.arguments:
+        schedule = db.session.scalar(select(Schedule).where(Schedule.organisation_id == organisation_id))
+        values["schedule_id"] = schedule.id
+        # The stage a route removes is not the one the routes after it open.
+        stages = [stage.id for stage in schedule.stages]
+        values["stage_id"] = stages[-1] if rule.endpoint == "schedules.remove_stage" else stages[0]
     return rule.build({name: values[name] for name in rule.arguments})[1]
 
 
