@@ -250,8 +250,8 @@ class MessagesForm(FlaskForm):
             subject: Field = getattr(self, f"subject_{code}")
             body: Field = getattr(self, f"body_{code}")
             for problem in check(Message(subject.data or "", body.data or "")):
-                field = subject if problem.params.get("part") == "subject" else body
-                field.errors = [*field.errors, problem.describe(language)]
+                target = subject if problem.params.get("part") == "subject" else body
+                target.errors = [*target.errors, problem.describe(language)]
                 valid = False
             points: Field = getattr(self, f"talking_points_{code}")
             for problem in check(Message("", points.data or "")):
