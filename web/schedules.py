@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from integration.ledger import InvoiceStatus
-from reminders.dispatch.models import ReminderAction
+from reminders.dispatch.models import ActionStatus, ReminderAction
 from reminders.dispatch.send import Skip
 from reminders.dispatch.send import preview as preview_of
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
@@ -111,13 +111,32 @@ class Going:
 
 def _going_today(session: Session, organisation: Organisation, today: date) -> list[Going]:
     due, _awaiting = due_today(session, organisation.id, today)
-    customer_ids = {found.customer_id for found in due}
+    # What is in the outbox for today already (planned, awaiting approval, going, gone), then
+    # what the planner would add if it ran now.
+    planned = session.scalars(
+        select(ReminderAction)
+        .where(
+            ReminderAction.organisation_id == organisation.id,
+            ReminderAction.planned_for == today,
+            ReminderAction.status.not_in([ActionStatus.SKIPPED.value, ActionStatus.FAILED.value]),
+        )
+        .order_by(ReminderAction.id)
+    ).all()
+    stage_names = {
+        stage.id: stage.name_in(current_language())
+        for stage in session.scalars(
+            select(Stage).where(Stage.id.in_({a.stage_id for a in planned if a.stage_id is not None}))
+        )
+    }
+    customer_ids = {found.customer_id for found in due} | {a.customer_id for a in planned}
     names = dict(
         session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))
         .tuples()
         .all()
     )
-    ledger_ids = {ledger_id for found in due for ledger_id in found.item.invoice_ledger_ids}
+    ledger_ids = {ledger_id for found in due for ledger_id in found.item.invoice_ledger_ids} | {
+        ledger_id for a in planned for ledger_id in a.invoice_ledger_ids
+    }
     numbers = dict(
         session.execute(
             select(Invoice.ledger_id, Invoice.number).where(
@@ -137,6 +156,15 @@ def _going_today(session: Session, organisation: Organisation, today: date) -> l
             [numbers.get(ledger_id, ledger_id) for ledger_id in found.item.invoice_ledger_ids],
         )
         for found in due
+    ] + [
+        Going(
+            a.customer_id,
+            names.get(a.customer_id, ""),
+            stage_names.get(a.stage_id or 0, a.stage_name),
+            str(CHANNEL_LABELS.get(a.channel, a.channel)),
+            [numbers.get(ledger_id, ledger_id) for ledger_id in a.invoice_ledger_ids],
+        )
+        for a in planned
     ]
     return sorted(going, key=lambda line: (line.customer_name.lower(), line.stage_name))
 

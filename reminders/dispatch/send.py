@@ -196,6 +196,7 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
         overdue = [r for r in owed if r.due_on is not None and r.due_on < today]
         if not overdue:
             raise Skip("nothing is overdue any more")
+        owed = overdue  # a message that says "past due" names only what is
         base = sum(
             (
                 r.amount_due

@@ -10,7 +10,7 @@ Per customer and run:
 - the escalation runs on the customer's oldest unpaid, undisputed, unpromised invoice: ``cycle`` is
   its due date, so when it is paid the next oldest starts a run of its own;
 - of the stages due that reach the customer (email, letter), only the firmest goes, and only if
-  nothing reached the customer within the schedule's minimum gap; it names every open invoice of
+  nothing reached the customer within the schedule's minimum gap; it names every invoice of
   the account, and the friendly notes of the invoices it names are then not sent apart;
 - call tasks are planned beside messages (a person's to-do; the gap does not count them);
 - a message still waiting for approval from an earlier stage is skipped as superseded when a firmer
@@ -131,7 +131,9 @@ def plan_account(schedule: Schedule, account: Account, today: date) -> list[Plan
     stages = list(schedule.stages)
     overdue = [i for i in account.invoices if i.due_on is not None and i.due_on < today]
     overdue_base = sum((i.base_amount_due for i in overdue), Decimal("0"))
-    all_ids = tuple(sorted(i.ledger_id for i in account.invoices))
+    # An escalation names what is late (a message that says "past due" lists nothing that is not);
+    # the invoices not yet due keep their own friendly notes.
+    overdue_ids = tuple(sorted(i.ledger_id for i in overdue))
     cycle = min(i.due_on for i in overdue if i.due_on is not None).isoformat() if overdue else ""
     days_late = (today - date.fromisoformat(cycle)).days if cycle else 0
 
@@ -150,7 +152,7 @@ def plan_account(schedule: Schedule, account: Account, today: date) -> list[Plan
         if repeat is None:
             continue
         for channel in _channels(stage, account.segment):
-            escalations.append(Planned(stage, channel, cycle, repeat, all_ids))
+            escalations.append(Planned(stage, channel, cycle, repeat, overdue_ids))
 
     friendly: list[Planned] = []
     for stage in stages:

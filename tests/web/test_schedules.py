@@ -77,16 +77,33 @@ def test_the_list_shows_each_schedule_in_words_and_what_would_go_out_today(clien
     assert page.status_code == 200
     assert "Default" in page.text and "Every customer no other schedule is for" in page.text
     assert "7 days before due · email · a call for large accounts" in page.text
-    assert "1\u201314 days late · email · invoice links" in page.text
+    assert "1\u201315 days late · email · invoice links" in page.text
     going = page.text[page.text.index('id="today"') :]
-    # Tui is 30 days late (the day-28 call), Kea 5 (the inquiry); Moa, 95 days late, is between
-    # the past-due notices and the final demand; Weta owes nothing.
-    for name, number in (("Tui Catering", "INV-0101"), ("Kea Books", "INV-0110")):
+    # Tui is 30 days late (the day-28 call), Kea 5 (the inquiry); Moa, 95 days late, gets the
+    # past-due notice (to day 119, until the hold notices come); Weta owes nothing.
+    for name, number in (("Tui Catering", "INV-0101"), ("Kea Books", "INV-0110"), ("Moa Motors", "INV-0077")):
         assert name in going and number in going
     assert "<li>Polite inquiry: 1</li>" in going and "<li>Call on day 28: 1</li>" in going
-    assert "Moa Motors" not in going and "Weta Works" not in going
+    assert "Weta Works" not in going
     # Nothing was written: the outbox is as empty as before.
     assert client.application and not list(harbour_actions(harbour))
+
+
+def test_what_goes_out_today_still_lists_what_the_planner_already_planned(client, harbour, session) -> None:  # type: ignore[no-untyped-def]
+    from reminders.schedules.planner import plan_organisation
+    from runtime import clock
+    from runtime.tenancy import Organisation
+
+    organisation = session.get(Organisation, harbour["harbour"])
+    assert plan_organisation(session, organisation.id, clock.today(organisation.timezone)) > 0
+    sign_in(client, harbour["owner"])
+
+    going = client.get(base(harbour), headers=EN).text
+    going = going[going.index('id="today"') :]
+
+    assert "Nothing would go out today" not in going
+    for name in ("Tui Catering", "Kea Books", "Moa Motors"):
+        assert name in going
 
 
 def harbour_actions(harbour):  # type: ignore[no-untyped-def]
