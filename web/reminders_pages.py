@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from reminders.dispatch import outbox
-from reminders.dispatch.models import PENDING, READY, ActionStatus, CallOutcome, ReminderAction
+from reminders.dispatch.models import READY, ActionStatus, CallOutcome, ReminderAction
 from reminders.dispatch.send import Skip, Written, preview
 from reminders.schedules.planner import settings_for
 from reminders.schedules.stages import Channel, Message
@@ -45,6 +45,16 @@ def _decides() -> dict[str, Any]:
 
 
 CHANNELS = {"email": _l("Email"), "letter": _l("Letter"), "call": _l("Call task")}
+STATUS_WORDS = {
+    "planned": _l("planned"),
+    "awaiting_approval": _l("awaiting approval"),
+    "approved": _l("approved, going out"),
+    "sending": _l("going out"),
+    "sent": _l("sent"),
+    "skipped": _l("skipped"),
+    "failed": _l("failed"),
+    "interrupted": _l("interrupted"),
+}
 HELD = {
     "no_connection": _l(
         "Automatic sending is held: the organisation has no active ledger connection. "
@@ -229,7 +239,9 @@ def _action_page(
             row=row[0] if row else None,
             written=written,
             unwritable=unwritable,
-            pending=action.status in PENDING,
+            # Approve, skip and edit while a person still decides; not once it is on its way.
+            pending=action.status in (ActionStatus.AWAITING_APPROVAL.value, ActionStatus.PLANNED.value),
+            status_words=STATUS_WORDS,
             problems=[problem.describe(language) for problem in problems],
             draft=draft,
             stage_message=_stage_message(action),
