@@ -44,6 +44,29 @@ def content_security_policy(nonce: str | None) -> str:
     )
 
 
+# A message's HTML as a customer's mail program would show it, framed by Relance's own page: its
+# inline styles apply, nothing in it runs or loads (the sandbox directive makes it a unique
+# origin with no scripts, forms or navigation), and only Relance's pages may frame it.
+ISOLATED_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "img-src data:",
+        "sandbox",
+        "frame-ancestors 'self'",
+    )
+)
+
+
+def isolated_html(html: str) -> Response:
+    """``html`` (a message written from a template) as a response of its own, for an iframe."""
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = ISOLATED_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def protect(app: Flask, settings: Settings) -> None:
     """Add the security headers to every response of ``app``."""
     app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -32,6 +32,7 @@ from runtime import clock
 from runtime.db import db
 from runtime.tenancy import Organisation, record
 from sync.models import Customer, Invoice
+from web.headers import isolated_html
 from web.i18n import current_language
 from web.roles import RUNS_THE_BOOKS, start_job
 
@@ -224,6 +225,10 @@ def _action_page(
         unwritable = str(why)
     except Exception as error:  # a stage's message that no longer renders: say so, do not fail
         unwritable = str(error) or type(error).__name__
+    if request.args.get("part") == "html":  # the iframe's own document
+        if written is None or written.html is None:
+            abort(404)
+        return isolated_html(written.html)
     row = _rows(organisation_id, [action])
     language = current_language()
     if draft is None and written is not None:

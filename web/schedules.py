@@ -41,6 +41,7 @@ from runtime import clock
 from runtime.db import db
 from runtime.tenancy import Organisation, record
 from sync.models import Customer, Invoice
+from web.headers import isolated_html
 from web.i18n import current_language
 from web.layout import places
 from web.roles import RUNS_THE_BOOKS, may_open
@@ -543,9 +544,10 @@ def preview(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseRe
                 Invoice.amount_due > 0,
             )
         ).all()
-        # A friendly note names the invoices not yet due; an escalation names every open invoice.
+        # A friendly note names the invoices not yet due; an escalation names what is late.
         coming = [ledger_id for ledger_id, due_on in open_rows if due_on is None or due_on >= today]
-        named = coming if stage.anchor == Anchor.BEFORE_DUE.value and coming else [r[0] for r in open_rows]
+        late = [ledger_id for ledger_id, due_on in open_rows if due_on is not None and due_on < today]
+        named = coming if stage.anchor == Anchor.BEFORE_DUE.value and coming else late or coming
         action = ReminderAction(
             organisation_id=organisation.id,
             customer_id=customer.id,
@@ -559,6 +561,10 @@ def preview(organisation_id: int, schedule_id: int, stage_id: int) -> ResponseRe
             written = preview_of(session, action, today)
         except (Skip, TemplateProblem) as error:
             problem = str(error)
+    if request.args.get("part") == "html":  # the iframe's own document
+        if written is None or written.html is None:
+            abort(404)
+        return isolated_html(written.html)
     return render_template(
         "schedules/preview.html",
         organisation=organisation,

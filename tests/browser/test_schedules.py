@@ -28,7 +28,7 @@ def test_an_owner_edits_a_stage_message_and_previews_it(page, relance_server, xe
     assert page.get_by_role("heading", name="What would go out today").is_visible()
     assert (
         page.locator("table.schedules")
-        .get_by_text("1\u201314 days late · email · invoice links")
+        .get_by_text("1\u201315 days late · email · invoice links")
         .is_visible()
     )
     going = page.locator("table.going tbody tr").count()

@@ -159,7 +159,10 @@ def test_the_preview_shows_the_message_as_it_would_go(client, cafe, session) -> 
 
     assert "Dear Tui Catering" in page and "ap@example.com" in page
     assert "<iframe" in page and 'sandbox=""' in page  # the HTML only inside a sandboxed frame
-    assert "<table" not in page.split("srcdoc=")[0].split('id="message"')[1]
+    assert "<table" not in page.split("<iframe")[0].split('id="message"')[1]
+    frame = client.get(f"/organisations/{harbour}/reminders/{tui.id}?part=html")
+    assert "<table" in frame.text and "Tui Catering" in frame.text
+    assert "sandbox" in frame.headers["Content-Security-Policy"]
 
 
 def test_an_edit_with_a_syntax_error_is_refused_with_the_problem(client, cafe, session) -> None:  # type: ignore[no-untyped-def]

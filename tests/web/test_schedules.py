@@ -19,6 +19,7 @@ from runtime.tenancy import AuditEvent, Membership, Organisation, User
 from sync.models import Invoice
 from tests.web.test_customers import TODAY, books, today  # noqa: F401  (fixtures)
 from tests.web.test_receivables import sign_in
+from web.headers import ISOLATED_POLICY
 
 EN = {"Accept-Language": "en-NZ"}
 FR = {"Accept-Language": "fr-FR"}
@@ -277,13 +278,19 @@ def test_a_message_saved_is_the_one_previewed(client, session, harbour) -> None:
     assert preview.status_code == 200
     subject = re.search(r'id="preview-subject">([^<]*)<', preview.text).group(1)
     assert subject == "Moa Motors: NZ$1,000.00 overdue"
-    assert "INV-0077" in preview.text and "srcdoc=" in preview.text and 'sandbox=""' in preview.text
-    # The HTML is only in the iframe's attribute, escaped: never markup of this page.
-    assert "<table" not in preview.text.split("srcdoc=")[0].split("<main")[1].replace('<table class="', "")
+    assert "INV-0077" in preview.text and 'sandbox=""' in preview.text
+    # The HTML is a document of its own in a sandboxed frame, never markup of this page; its own
+    # policy lets its inline styles apply and nothing in it run or load.
+    assert "<table" not in preview.text.split("<iframe")[0].split("<main")[1].replace('<table class="', "")
+    frame = re.search(r'<iframe[^>]* src="([^"]+)"', preview.text).group(1).replace("&amp;", "&")
+    html = client.get(frame, headers=EN)
+    assert html.status_code == 200 and "<table" in html.text and "INV-0077" in html.text
+    assert html.headers["Content-Security-Policy"] == ISOLATED_POLICY
 
     tui = harbour["customers"]["Tui Catering"]
     french = client.get(f"{path}/preview?customer={tui}&language=fr", headers=EN)
-    assert "INV-0101" in french.text and "INV-0102" in french.text
+    # An escalation names what is late: INV-0102 is not due yet.
+    assert "INV-0101" in french.text and "INV-0102" not in french.text
     assert "250,00" in french.text and "échus" in french.text
 
 
