@@ -35,7 +35,8 @@ def test_an_owner_previews_and_approves_a_reminder_then_records_a_call(
     page.wait_for_url(re.compile(r".*/reminders$"))
     rows = page.locator("#awaiting tbody tr")
     assert rows.count() >= 1
-    assert page.get_by_role("button", name="Approve selected").is_visible()
+    assert page.get_by_role("button", name="Approve selected").first.is_visible()
+    assert page.get_by_role("button", name="Approve all").is_visible()
     screenshot(page, "reminders-review")
 
     first = rows.first
