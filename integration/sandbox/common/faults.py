@@ -8,6 +8,7 @@ consumed by the API layer (request faults) or the webhook dispatcher (webhook fa
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,6 +37,14 @@ class Fault:
     retry_after: int = 1
     problem: str = "minute"
     path_contains: str | None = None
+    release: threading.Event | None = None
+
+    def delay(self) -> None:
+        """A latency fault's wait: `seconds`, or until `release` is set (at most `seconds`)."""
+        if self.release is not None:
+            self.release.wait(self.seconds)
+        else:
+            time.sleep(self.seconds)
 
     def matches(self, path: str | None) -> bool:
         """True if the fault applies to this request path (webhook faults pass None)."""
@@ -60,6 +69,21 @@ class FaultInjector:
     ) -> Fault:
         """Delay matching answers by `seconds`."""
         return self.arm(Fault(FaultKind.LATENCY, times, seconds=seconds, path_contains=path_contains))
+
+    def hold(
+        self,
+        release: threading.Event,
+        times: int | None = None,
+        path_contains: str | None = None,
+        longest: float = 30.0,
+    ) -> Fault:
+        """Keep matching answers (and their concurrency slots) until `release` is set.
+
+        For tests of concurrent clients: the overlap is then certain, however slow the machine.
+        """
+        return self.arm(
+            Fault(FaultKind.LATENCY, times, seconds=longest, path_contains=path_contains, release=release)
+        )
 
     def fail_with_server_error(self, times: int = 1, path_contains: str | None = None) -> Fault:
         """Answer the next matching calls with a 500."""

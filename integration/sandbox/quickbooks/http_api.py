@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -75,7 +74,7 @@ def api_blueprint(sandbox: QuickBooksSandbox) -> Blueprint:
             permit = sandbox.throttle.admit(realm_id, throttle_class)
             for fault in sandbox.faults.take_request_faults(request.path):
                 if fault.kind is FaultKind.LATENCY:
-                    time.sleep(fault.seconds)
+                    fault.delay()
                 elif fault.kind is FaultKind.SERVER_ERROR:
                     raise SystemFault()
                 elif fault.kind is FaultKind.RATE_LIMIT_STORM:

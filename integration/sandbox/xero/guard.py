@@ -7,7 +7,6 @@ the X-*Limit-Remaining headers (XLIM, xero-details.md section 5).
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import TYPE_CHECKING
 
@@ -78,9 +77,9 @@ def install_guard(bp: Blueprint, sandbox: XeroSandbox) -> None:
                 sandbox.limits.remaining_headers(grant.client_id, tenant_id),
             ) from None
         # A slow answer holds its concurrency slot, as a slow Xero does.
-        delay = sum(f.seconds for f in faults if f.kind is FaultKind.LATENCY)
-        if delay:
-            time.sleep(delay)
+        for fault in faults:
+            if fault.kind is FaultKind.LATENCY:
+                fault.delay()
 
     @bp.after_request
     def limit_headers(response: Response) -> Response:

@@ -102,9 +102,10 @@ def test_app_minute_limit_spans_tenants(xero_sandbox_factory):
 def test_concurrency_limit_holds_under_20_concurrent_clients(xero_sandbox_factory):
     sandbox = limited(xero_sandbox_factory, concurrent=5, per_minute=10_000)
     token = sandbox.connect()
-    # Long enough that all 20 calls arrive while the first 5 are still in flight, even on a loaded
-    # machine where the pool's threads start late (0.3 s let a sixth in after one had finished).
-    sandbox.faults.add_latency(1.5, path_contains="/Organisation")
+    # The admitted answers are held until the refusals are back, so all 20 calls arrive while the
+    # first 5 are in flight however late a loaded machine starts the pool's threads.
+    release = threading.Event()
+    sandbox.faults.hold(release, path_contains="/Organisation")
     peak = {"value": 0}
     watching = threading.Event()
 
@@ -118,7 +119,12 @@ def test_concurrency_limit_holds_under_20_concurrent_clients(xero_sandbox_factor
     watcher = threading.Thread(target=watch)
     watcher.start()
     with ThreadPoolExecutor(20) as pool:
-        answers = list(pool.map(lambda _: call(sandbox, token), range(20)))
+        calls = [pool.submit(call, sandbox, token) for _ in range(20)]
+        deadline = time.monotonic() + 20
+        while sum(c.done() for c in calls) < 15 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        release.set()
+        answers = [c.result() for c in calls]
     watching.set()
     watcher.join()
 
