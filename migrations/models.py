@@ -8,9 +8,11 @@ import integration.connections  # noqa: F401
 import reminders.dispatch.models
 import reminders.disputes
 import reminders.models
-import reminders.schedules.models  # noqa: F401
+import reminders.schedules.models
+import reminders.team_notices  # noqa: F401
 import runtime.sign_ins
 import runtime.tenancy  # noqa: F401
+import sync.changes
 import sync.models
 import sync.versions  # noqa: F401
 from runtime.db import Base

@@ -27,6 +27,7 @@ from integration.ledger import (
 )
 from runtime import clock
 from runtime.db import dialect_insert, upsert
+from sync.changes import note_changes
 from sync.models import Allocation, CreditNote, Customer, Invoice, Payment
 from sync.versions import raise_version
 
@@ -38,6 +39,11 @@ def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: Se
     """Newer version wins: a row is replaced only by one the ledger updated at the same time or later."""
     if rows:
         raise_version(session, rows[0]["organisation_id"])
+        note_changes(
+            session,
+            rows[0]["organisation_id"],
+            (row.get("customer_ledger_id", row["ledger_id"]) for row in rows),
+        )
     upsert(
         session,
         table,

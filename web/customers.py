@@ -50,6 +50,7 @@ from reminders.writeback import LONGEST_NOTE, note_job_id, record_note, subject_
 from runtime import clock
 from runtime.db import db
 from runtime.tenancy import Organisation, record
+from web.customer_panels import TIMELINE, panels_for
 from web.reminders_pages import CHANNELS
 from web.roles import RUNS_THE_BOOKS, start_job
 
@@ -245,6 +246,8 @@ def _page(organisation_id: int, customer_id: int, form: NoteForm, status: int = 
             segment_labels=SEGMENT_LABELS,
             form=form,
             chasing=_chasing_panel(organisation, customer),
+            panels=panels_for(organisation, customer),
+            timeline_partials=TIMELINE,
             call_outcomes=CALL_OUTCOMES,
             channel_labels=CHANNELS,
             longest_note=LONGEST_NOTE,

@@ -4,10 +4,12 @@ Each package owns its jobs; this list only says when they run.
 """
 
 from reminders.dispatch.outbox import plan_and_dispatch
+from reminders.loop import react_to_account_changes
 from reminders.notices import tell_people_of_lost_connections
 from reminders.receivables.snapshots import snapshot_all
 from reminders.reports.weekly import send_due_weekly_reports
 from reminders.risk.standing import assess_all, assess_changed
+from reminders.team_notices import sweep_team_notices
 from reminders.writeback import requeue_pending_notes
 from runtime.jobs import PeriodicJob, record_scheduler_tick
 from sync.jobs import sweep
@@ -31,4 +33,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(plan_and_dispatch, queue_name="default", interval=300),
     # Notes written on customers that are not in the ledger yet and have no job waiting.
     PeriodicJob(requeue_pending_notes, queue_name="default", interval=300),
+    # What the sync saw change (a payment, a credit note): promises kept, holds lifted, disputes
+    # closed (reminders/loop.py), within a minute of the sync.
+    PeriodicJob(react_to_account_changes, queue_name="default", interval=60),
+    # Notices to the team (a hold placed, a promise broken) whose job was lost or failed.
+    PeriodicJob(sweep_team_notices, queue_name="low", interval=300),
 ]

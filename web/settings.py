@@ -40,6 +40,7 @@ from reminders.risk.standing import rules_of
 from runtime.db import db
 from runtime.tenancy import Organisation, Role, record
 from web.auth import membership_or_404
+from web.customer_panels import SETTINGS_PAGES
 
 settings_area = Blueprint("settings", __name__)
 RULES = ("min_history", "late_days_medium", "late_days_high", "worsening_days", "long_term_months")
@@ -388,7 +389,11 @@ def edit(organisation_id: int) -> ResponseReturnValue:
         flash(_("Settings saved.") if changed else _("Nothing changed."))
         return redirect(url_for("settings.edit", organisation_id=organisation.id))
     return render_template(
-        "settings/edit.html", form=form, organisation=organisation, logo_url=logo_url(organisation.id)
+        "settings/edit.html",
+        form=form,
+        organisation=organisation,
+        logo_url=logo_url(organisation.id),
+        more_settings=SETTINGS_PAGES,
     ), (400 if form.errors else 200)
 
 

@@ -264,6 +264,9 @@ def plan_if_due(session: Session, organisation: Organisation) -> int:
     except IntegrityError:
         session.rollback()
         return 0  # planned already today (by this scheduler or another)
+    from reminders.loop import before_planning
+
+    before_planning(session, organisation, day)
     planned = plan_organisation(session, organisation.id, day)
     run.finished_at = clock.now()
     run.planned = planned

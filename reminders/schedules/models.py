@@ -174,6 +174,10 @@ class CustomerChasing(Base):
     paused_until: Mapped[date | None] = mapped_column(Date, default=None)  # chasing resumes this day
     language: Mapped[str | None] = mapped_column(String(5), default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The person who looks after this customer: told of its holds, disputes and broken promises.
+    account_manager_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
     set_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

@@ -1,4 +1,5 @@
-"""A small mirrored ledger to compute figures on: an organisation and invoices paid on given days."""
+"""The collections tests' shared fixtures: a small mirrored ledger to compute figures on (an
+organisation and invoices paid on given days), and a Xero organisation connected over HTTP."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import pytest
 
 from runtime.tenancy import Organisation
 from sync.models import Allocation, Invoice
+from tests.integration.ledgers import point_at_xero, running_xero, xero_consent
+from tests.reminders.books import XeroBooks
+from tests.reminders.chasing import default_schedule
 
 AS_OF = date(2026, 6, 30)
 STAMP = datetime(2026, 6, 30, tzinfo=UTC)
@@ -66,3 +70,15 @@ def invoice(
                 applied_on=on,
             )
         )
+
+
+@pytest.fixture
+def xero(monkeypatch, session, redis_client, mailbox):  # type: ignore[no-untyped-def]
+    with running_xero() as sandbox:
+        point_at_xero(monkeypatch, sandbox)
+        (connection,) = xero_consent(session, sandbox)
+        organisation = session.get(Organisation, connection.organisation_id)
+        organisation.timezone, organisation.country = "UTC", "NZ"
+        session.commit()
+        default_schedule(session, organisation.id)
+        yield XeroBooks(sandbox, session, organisation.id, connection.id)
