@@ -10,6 +10,8 @@ Two moments, each an explicit list of steps (a feature adds its step here, nowhe
 - ``before_planning``: once a business day per organisation, at its send time, just before the
   planner decides the day's reminders (``reminders.dispatch.outbox.plan_if_due``): promises whose
   day passed are broken, holds are evaluated, fees fall due, and the planner then sees all of it.
+  A person's "plan now" runs them too, so a day step must be idempotent (its records' unique keys
+  make a second run that day do nothing).
 
 Each step takes the session, the organisation and its day (or the customers changed) and may keep
 team notices and ledger writes; the caller commits, then queues what the steps returned.

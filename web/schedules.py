@@ -131,9 +131,7 @@ def _going_today(session: Session, organisation: Organisation, today: date) -> l
     }
     customer_ids = {found.customer_id for found in due} | {a.customer_id for a in planned}
     names = dict(
-        session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))
-        .tuples()
-        .all()
+        session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))).all()
     )
     ledger_ids = {ledger_id for found in due for ledger_id in found.item.invoice_ledger_ids} | {
         ledger_id for a in planned for ledger_id in a.invoice_ledger_ids
@@ -143,9 +141,7 @@ def _going_today(session: Session, organisation: Organisation, today: date) -> l
             select(Invoice.ledger_id, Invoice.number).where(
                 Invoice.organisation_id == organisation.id, Invoice.ledger_id.in_(ledger_ids)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     language = current_language()
     going = [
@@ -600,9 +596,7 @@ def apply(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
                 Schedule.organisation_id.in_([place_id for place_id, _name in others]),
                 Schedule.name == schedule.name,
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     }
     form = FlaskForm()
     if request.method == "POST":

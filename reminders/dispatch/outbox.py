@@ -306,7 +306,11 @@ def plan_now(organisation_id: int) -> int:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         return 0
-    planned = plan_organisation(session, organisation.id, clock.today(organisation.timezone))
+    from reminders.loop import before_planning
+
+    today = clock.today(organisation.timezone)
+    before_planning(session, organisation, today)  # the day steps are idempotent: safe twice a day
+    planned = plan_organisation(session, organisation.id, today)
     dispatch_ready(session, organisation_id)
     return planned
 
