@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from reminders.dispatch.models import ReminderAction
 from reminders.handoff import (
     Advice,
     HandoffAccount,
@@ -25,10 +26,15 @@ from reminders.handoff import (
     take_back,
 )
 from reminders.handoff_pack import handoff_pack
+from reminders.schedules.planner import plan_organisation
 from reminders.writeback import queue_writes, record_note
+from runtime import clock
 from runtime.tenancy import AuditEvent, Membership, Organisation, Role, User
+from sync.jobs import sync_tenant
 from sync.models import Customer, Invoice
+from tests.integration.ledgers import demo_quickbooks, quickbooks_consent
 from tests.reminders.books import XeroBooks, approve_all, run_jobs
+from tests.reminders.chasing import default_schedule
 
 RULES = HandoffRules(age_days=90, write_off_below=Decimal("100"))
 
@@ -216,3 +222,44 @@ def test_taking_a_customer_back_resumes_chasing(xero, mailbox) -> None:
     run_jobs()
     (message,) = mailbox.messages
     assert message["To"] == "ap@totara.example"
+
+
+def test_a_quickbooks_customer_past_the_age_is_handed_off_noted_on_the_customer_and_not_planned(
+    monkeypatch, session, redis_client, mailbox
+) -> None:
+    with demo_quickbooks(monkeypatch) as sandbox:
+        connection = quickbooks_consent(session, sandbox)
+        sync_tenant(connection.id)
+        organisation = session.get(Organisation, connection.organisation_id)
+        assert organisation is not None
+        default_schedule(session, organisation.id)
+        user_id = _person(session, organisation.id)
+        listed = customers_past_the_age(session, organisation)
+        assert listed, "the demo company has customers more than 90 days late"
+        customer = session.get(Customer, listed[0].customer_id)
+        assert customer is not None
+
+        _, notes = hand_off(
+            session,
+            customer,
+            "Northern Recoveries",
+            "",
+            "",
+            user_id,
+            uuid.uuid4().hex,
+            "Handed off in Relance",
+        )
+        session.commit()
+        queue_writes(notes)
+        plan_organisation(session, organisation.id, clock.today(organisation.timezone))
+        run_jobs()
+
+        planned = {action.customer_id for action in session.scalars(select(ReminderAction))}
+        assert planned and customer.id not in planned
+        on_customers = [
+            attachable.body["Note"]
+            for attachable in sandbox.company(connection.tenant_id).live("Attachable")
+            if attachable.body["AttachableRef"][0]["EntityRef"]
+            == {"type": "Customer", "value": customer.ledger_id}
+        ]
+        assert on_customers == ["Handed off in Relance"]
