@@ -48,8 +48,10 @@ class TimelineEntry:
         return self.at is not None
 
 
-def timeline_of(session: Session, customer: Customer, zone: str) -> list[TimelineEntry]:
-    """The customer's timeline, newest first, at most LONGEST_TIMELINE entries."""
+def timeline_of(
+    session: Session, customer: Customer, zone: str, limit: int = LONGEST_TIMELINE
+) -> list[TimelineEntry]:
+    """The customer's timeline, newest first, at most ``limit`` entries."""
     where = ZoneInfo(zone)
     entries: list[TimelineEntry] = []
     for invoice in session.scalars(
@@ -60,7 +62,7 @@ def timeline_of(session: Session, customer: Customer, zone: str) -> list[Timelin
             Invoice.status.not_in(["draft", "deleted"]),
         )
         .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
-        .limit(LONGEST_TIMELINE)
+        .limit(limit)
     ):
         entries.append(
             TimelineEntry(
@@ -79,7 +81,7 @@ def timeline_of(session: Session, customer: Customer, zone: str) -> list[Timelin
             Payment.customer_ledger_id == customer.ledger_id,
         )
         .order_by(Payment.received_on.desc(), Payment.id.desc())
-        .limit(LONGEST_TIMELINE)
+        .limit(limit)
     ):
         entries.append(
             TimelineEntry(
@@ -97,7 +99,7 @@ def timeline_of(session: Session, customer: Customer, zone: str) -> list[Timelin
             CreditNote.customer_ledger_id == customer.ledger_id,
         )
         .order_by(CreditNote.issued_on.desc(), CreditNote.id.desc())
-        .limit(LONGEST_TIMELINE)
+        .limit(limit)
     ):
         entries.append(
             TimelineEntry(
@@ -117,7 +119,7 @@ def timeline_of(session: Session, customer: Customer, zone: str) -> list[Timelin
             AuditEvent.organisation_id == customer.organisation_id, AuditEvent.subject == subject_of(customer)
         )
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(LONGEST_TIMELINE)
+        .limit(limit)
     ).all()
     for event, actor, note in events:
         at = event.occurred_at.astimezone(where)
@@ -136,4 +138,4 @@ def timeline_of(session: Session, customer: Customer, zone: str) -> list[Timelin
         key=lambda entry: (entry.on, entry.at is not None, entry.at.timestamp() if entry.at else 0.0),
         reverse=True,
     )
-    return entries[:LONGEST_TIMELINE]
+    return entries[:limit]

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from runtime.tenancy import Organisation
 from sync.models import Customer
 
@@ -34,13 +36,25 @@ class Panel:
     data: dict[str, Any]
 
 
-PANELS: list[tuple[str, str, PanelData]] = []
+def _handoff_panel(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
+    from web.handoff_pages import handoff_panel  # imported late: it imports the forms and the roles
 
-TIMELINE: dict[str, str] = {}
+    return handoff_panel(organisation, customer)
+
+
+PANELS: list[tuple[str, str, PanelData]] = [
+    ("handoff", "customers/panels/handoff.html", _handoff_panel),
+]
+
+# ``customer``: the hand-off's customer.handed_off and customer.taken_back (the page words
+# customer.note and customer.chasing itself; the partial words any other customer.* generically).
+TIMELINE: dict[str, str] = {"customer": "customers/timeline/customer.html"}
 
 # The settings pages the collections features add, linked from the organisation's settings page:
 # (endpoint taking ``organisation_id``, its label as a lazy string).
-SETTINGS_PAGES: list[tuple[str, Any]] = []
+SETTINGS_PAGES: list[tuple[str, Any]] = [
+    ("handoff.settings", _l("Collection agency hand-off")),
+]
 
 
 def panels_for(organisation: Organisation, customer: Customer) -> list[Panel]:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from integration.connections import Connection, ConnectionStatus
 from integration.providers import configured_providers
 from reminders.attention import Attention, AttentionKind, going_out_today, needing_attention
+from reminders.handoff import customers_past_the_age, rules_of
 from reminders.receivables.kept_figures import dashboard_figures, kept_practice_figures
 from reminders.receivables.overview import FirstOrder, PracticeFigures, aging_trend, customers_to_act_on
 from runtime import clock
@@ -169,6 +170,8 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
         trend_chart=trend_chart(trend.days, trend.labels, trend.amounts) if len(trend.days) >= 2 else None,
         largest_overdue=customers_to_act_on(session, organisation_id, FirstOrder.LARGEST_OVERDUE),
         highest_risk=customers_to_act_on(session, organisation_id, FirstOrder.HIGHEST_RISK),
+        past_the_age=customers_past_the_age(session, found),
+        handoff_age=rules_of(session, organisation_id).age_days,
         customer_pages="customers.page" in current_app.view_functions,
         endpoints=current_app.view_functions,
         since=since,

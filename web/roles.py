@@ -78,6 +78,12 @@ ROUTES: dict[str, Access] = {
     "customers.page": people_of_the_organisation(*EVERY_ROLE),
     # Members chase customers too: every role writes notes.
     "customers.add_note": people_of_the_organisation(*EVERY_ROLE),
+    # The end of the road (web/handoff_pages.py): every role reads the recommendation and takes the
+    # pack; owners and accountants hand a customer to an agency, take one back, and set the age.
+    "handoff.pack": people_of_the_organisation(*EVERY_ROLE),
+    "handoff.hand_off_customer": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "handoff.take_back_customer": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "handoff.settings": people_of_the_organisation(*RUNS_THE_BOOKS),
     "dashboard.home": SIGNED_IN,
     "dashboard.organisation": people_of_the_organisation(*EVERY_ROLE),
     # Syncing only reads the ledger: anyone who reads the figures may ask for fresh ones.

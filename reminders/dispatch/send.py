@@ -41,6 +41,7 @@ from integration.connections import Connection, ledger_for
 from integration.ledger import InvoiceRecord, InvoiceStatus, Ledger
 from reminders.dispatch.models import READY, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
+from reminders.handoff import open_handoff
 from reminders.models import CollectionSettings
 from reminders.promises import promised_invoices
 from reminders.schedules.models import CustomerChasing, Stage
@@ -185,6 +186,9 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
         raise Skip("the customer was set to do not chase")
     if choice is not None and choice.paused_until is not None and choice.paused_until > today:
         raise Skip(f"the customer's reminders are paused until {choice.paused_until.isoformat()}")
+    handoff = open_handoff(session, organisation.id, customer.id)
+    if handoff is not None:
+        raise Skip(f"the customer was handed off to a collection agency ({handoff.agency})")
     connection = _connection(session, organisation.id)
     if connection is None:
         raise Skip("the organisation has no ledger connection")

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, selectinload
 from integration.ledger import InvoiceStatus
 from reminders.dispatch.models import PENDING, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
+from reminders.handoff import handed_off_customers
 from reminders.models import CollectionSettings, CustomerStanding
 from reminders.promises import promised_invoices
 from reminders.schedules.models import CustomerChasing, Schedule, Stage
@@ -279,6 +280,7 @@ def due_today(
     if not schedules:
         return [], {}
     invoices = chaseable_invoices(session, organisation, today)
+    handed_off = handed_off_customers(session, organisation_id)
     customers = {
         ledger_id: (customer_id, deleted)
         for customer_id, ledger_id, deleted in session.execute(
@@ -329,6 +331,8 @@ def due_today(
         if found is None or found[1]:
             continue
         customer_id = found[0]
+        if customer_id in handed_off:
+            continue  # a collection agency has the account: Relance chases nothing of it
         choice = choices.get(customer_id)
         if choice is not None and (
             choice.do_not_chase or (choice.paused_until is not None and choice.paused_until > today)
