@@ -8,6 +8,7 @@ import integration.connections  # noqa: F401
 import reminders.dispatch.models
 import reminders.disputes
 import reminders.models
+import reminders.promises
 import reminders.schedules.models
 import reminders.team_notices  # noqa: F401
 import runtime.sign_ins
