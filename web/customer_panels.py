@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from runtime.tenancy import Organisation
 from sync.models import Customer
 
@@ -34,13 +36,25 @@ class Panel:
     data: dict[str, Any]
 
 
-PANELS: list[tuple[str, str, PanelData]] = []
+def _promises(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
+    from web.promises import panel_data  # web.promises imports the page's helpers
 
-TIMELINE: dict[str, str] = {}
+    return panel_data(organisation, customer)
+
+
+PANELS: list[tuple[str, str, PanelData]] = [
+    ("promises", "customers/panels/promises.html", _promises),
+]
+
+TIMELINE: dict[str, str] = {
+    "promise": "customers/timeline/promise.html",
+}
 
 # The settings pages the collections features add, linked from the organisation's settings page:
 # (endpoint taking ``organisation_id``, its label as a lazy string).
-SETTINGS_PAGES: list[tuple[str, Any]] = []
+SETTINGS_PAGES: list[tuple[str, Any]] = [
+    ("promises.settings", _l("Promises to pay")),
+]
 
 
 def panels_for(organisation: Organisation, customer: Customer) -> list[Panel]:
