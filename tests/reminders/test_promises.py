@@ -10,7 +10,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from reminders import loop
+from reminders.attention import AttentionKind, needing_attention
 from reminders.dispatch import outbox
+from reminders.models import CustomerStanding
 from reminders.promises import (
     Promise,
     PromiseSource,
@@ -19,6 +21,7 @@ from reminders.promises import (
     record_promise,
     set_grace_days,
 )
+from reminders.risk.standing import assess_organisation
 from reminders.schedules.calendar import is_business_day
 from reminders.team_notices import sweep_team_notices
 from reminders.writeback import queue_writes
@@ -146,6 +149,30 @@ def test_a_broken_promise_escalates_the_next_business_day_with_one_email_to_the_
     told = [m for m in mailbox.messages if "broke their promise" in m["Subject"]]
     assert len(told) == 1 and owner in told[0]["To"]
     assert len([a for a in xero.actions() if a.stage_key == "statement"]) == 1
+
+
+def test_a_broken_promise_counts_in_the_risk_class_and_needs_attention(xero) -> None:  # type: ignore[no-untyped-def]
+    monday = _next_monday()
+    _go_to(xero, monday)
+    contact = xero.customer("Matai Motors", "ap@matai.example")
+    invoice = xero.invoice(contact, "120.00", days_late=2)
+    xero.sync()
+    customer = _customer(xero, contact)
+    _promise(xero, customer, "50.00", monday.date(), [invoice])
+    organisation = xero.session.get(Organisation, xero.organisation_id)
+    loop.before_planning(xero.session, organisation, monday.date() + timedelta(days=4))
+
+    assess_organisation(xero.organisation_id)
+
+    standing = xero.session.scalar(
+        select(CustomerStanding).where(CustomerStanding.customer_ledger_id == contact)
+    )
+    assert standing.broken_promises == 1 and "broke a promise to pay" in standing.explanation
+    (attention,) = [
+        a for a in needing_attention(xero.session, [xero.organisation_id])[xero.organisation_id]
+        if a.kind == AttentionKind.BROKEN_PROMISES
+    ]  # fmt: skip
+    assert attention.count == 1
 
 
 def test_a_promise_reaches_quickbooks_as_notes_and_its_break_too(
