@@ -17,7 +17,8 @@ Its end:
   step run each business day before the planner): the team is told once, the ledger gets a note,
   and the planner brings the customer's next firmer stage forward to that very run
   (``broken_on``, read by the planner), so the schedule moves on instead of picking up where it
-  waited;
+  waited (collections tools resume a failed promise at a step of its own, firmer than where it
+  stopped: https://rev-io.elevio.help/en/articles/73-create-a-promise-to-pay);
 - **cancelled** by a person (a promise recorded by mistake, or replaced).
 
 Each promise and its end are in the audit trail (``promise.made``, ``promise.kept``,
@@ -47,8 +48,10 @@ log = get_logger(__name__)
 AfterCommit = Callable[[], None]
 
 # Days after the promised date before a promise is broken: a payment made on the day takes a day
-# or two to clear and reach the ledger. Three days is a common allowance in collections practice;
-# each organisation can change it (PromiseSettings).
+# or two to clear and reach the ledger. Collections practice counts a promise broken 3 to 5 days
+# after the agreed date (insideARM, as quoted in
+# https://www.southeastclientservicesinc.com/blog/promise-to-pay-follow-up-scripts-for-creditors);
+# we take the short end, and each organisation can change it (PromiseSettings).
 DEFAULT_GRACE_DAYS = 3
 LONGEST_GRACE_DAYS = 30
 # How long a broken promise counts in the risk class, and on the attention list.
