@@ -9,6 +9,7 @@ import reminders.dispatch.models
 import reminders.disputes
 import reminders.handoff
 import reminders.models
+import reminders.promises
 import reminders.schedules.models
 import reminders.team_notices  # noqa: F401
 import runtime.sign_ins

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -21,6 +22,8 @@ from sqlalchemy.orm import Session
 from integration.connections import Connection, ConnectionStatus
 from reminders.dispatch.outbox import awaiting_counts, going_today
 from reminders.disputes import Dispute
+from reminders.promises import ATTENTION_DAYS, Promise, PromiseStatus
+from runtime import clock
 from runtime.tenancy import Organisation
 from sync.models import SyncCursor
 from sync.status import still_filling
@@ -39,7 +42,7 @@ class AttentionKind(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     # Disputes opened and not closed (raising them from the pages: issue #16).
     OPEN_DISPUTES = "open_disputes"
-    # Promises to pay whose day passed without the money. Filled by issue #16 (promises).
+    # Promises to pay whose day (and grace period) passed without the money, in the last 30 days.
     BROKEN_PROMISES = "broken_promises"
 
 
@@ -143,6 +146,21 @@ def _open_disputes(session: Session, ids: list[int]) -> Counts:
     return {organisation_id: count for organisation_id, count in rows}
 
 
+def _broken_promises(session: Session, ids: list[int]) -> Counts:
+    # Recent ones only: a break a month old was acted on (the escalation went, the team was told).
+    since = clock.today() - timedelta(days=ATTENTION_DAYS)
+    rows = session.execute(
+        select(Promise.organisation_id, func.count())
+        .where(
+            Promise.organisation_id.in_(ids),
+            Promise.status == PromiseStatus.BROKEN.value,
+            Promise.outcome_on >= since,
+        )
+        .group_by(Promise.organisation_id)
+    )
+    return {organisation_id: count for organisation_id, count in rows}
+
+
 def _not_yet(session: Session, ids: list[int]) -> Counts:
     """A kind whose records a later issue brings: nothing to count yet."""
     return {}
@@ -155,7 +173,7 @@ QUERIES: dict[AttentionKind, Callable[[Session, list[int]], Counts]] = {
     AttentionKind.ZONE_UNKNOWN: _zone_unknown,
     AttentionKind.AWAITING_APPROVAL: _awaiting_approval,
     AttentionKind.OPEN_DISPUTES: _open_disputes,
-    AttentionKind.BROKEN_PROMISES: _not_yet,  # issue #16
+    AttentionKind.BROKEN_PROMISES: _broken_promises,
 }
 
 

@@ -41,12 +41,16 @@ DayStep = Callable[[Session, Organisation, date], list[AfterCommit]]
 
 def change_steps() -> list[ChangeStep]:
     """The steps run for customers whose accounts changed, in order."""
-    return []
+    from reminders.promises import keep_promises
+
+    return [keep_promises]
 
 
 def day_steps() -> list[DayStep]:
     """The steps run each business day before the planner, in order."""
-    return []
+    from reminders.promises import break_promises
+
+    return [break_promises]
 
 
 def react_to_account_changes() -> int:

@@ -114,6 +114,7 @@ class CustomerStanding(Base):
     average_days_to_pay: Mapped[Decimal | None] = mapped_column(default=None)
     average_days_beyond_terms: Mapped[Decimal | None] = mapped_column(default=None)
     recent_days_beyond_terms: Mapped[Decimal | None] = mapped_column(default=None)  # last 3 months
+    broken_promises: Mapped[int] = mapped_column(Integer, default=0)  # promises to pay, last 12 months
     assessed_on: Mapped[date] = mapped_column(Date)
     assessed_at: Mapped[datetime] = mapped_column(default=clock.now)
 

@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.headers import protect
     from web.health import health
     from web.portal import portal
+    from web.promises import promises
     from web.receivables import receivables
     from web.reminders_pages import reminders
     from web.roles import enforce as enforce_roles
@@ -75,7 +76,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(intake)  # ledgers sign their deliveries instead
     # Sign-in and connecting a ledger; the staff app's areas; the customers' portal, apart from
     # them (web/portal); the ledgers' webhooks.
-    areas = (dashboard, customers, receivables, reminders, schedules, settings_area, team, handoff)
+    areas = (
+        dashboard,
+        customers,
+        promises,
+        receivables,
+        reminders,
+        schedules,
+        settings_area,
+        team,
+        handoff,
+    )
     for blueprint in (health, auth, connect, *areas, portal, intake):
         app.register_blueprint(blueprint)
     register_error_pages(app)

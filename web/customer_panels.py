@@ -42,17 +42,28 @@ def _handoff_panel(organisation: Organisation, customer: Customer) -> dict[str, 
     return handoff_panel(organisation, customer)
 
 
+def _promises(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
+    from web.promises import panel_data  # web.promises imports the page's helpers
+
+    return panel_data(organisation, customer)
+
+
 PANELS: list[tuple[str, str, PanelData]] = [
+    ("promises", "customers/panels/promises.html", _promises),
     ("handoff", "customers/panels/handoff.html", _handoff_panel),
 ]
 
-# ``customer``: the hand-off's customer.handed_off and customer.taken_back (the page words
-# customer.note and customer.chasing itself; the partial words any other customer.* generically).
-TIMELINE: dict[str, str] = {"customer": "customers/timeline/customer.html"}
+TIMELINE: dict[str, str] = {
+    "promise": "customers/timeline/promise.html",
+    # the hand-off's customer.handed_off and customer.taken_back (the page words customer.note and
+    # customer.chasing itself; the partial words any other customer.* generically)
+    "customer": "customers/timeline/customer.html",
+}
 
 # The settings pages the collections features add, linked from the organisation's settings page:
 # (endpoint taking ``organisation_id``, its label as a lazy string).
 SETTINGS_PAGES: list[tuple[str, Any]] = [
+    ("promises.settings", _l("Promises to pay")),
     ("handoff.settings", _l("Collection agency hand-off")),
 ]
 

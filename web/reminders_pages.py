@@ -25,6 +25,7 @@ from sqlalchemy import select
 from reminders.dispatch import outbox
 from reminders.dispatch.models import READY, ActionStatus, CallOutcome, ReminderAction
 from reminders.dispatch.send import Skip, Written, preview
+from reminders.promises import PromiseSource
 from reminders.schedules.planner import settings_for
 from reminders.schedules.stages import Channel, Message
 from reminders.schedules.templates import Problem, check
@@ -34,6 +35,7 @@ from runtime.tenancy import Organisation, record
 from sync.models import Customer, Invoice
 from web.headers import isolated_html
 from web.i18n import current_language
+from web.promises import amount_of, keep_promise, open_invoices_of
 from web.roles import RUNS_THE_BOOKS, start_job
 
 reminders = Blueprint("reminders", __name__)
@@ -457,6 +459,14 @@ def calls(organisation_id: int) -> ResponseReturnValue:
     )
 
 
+def _day(text: str) -> date | None:
+    """A day from a date input (YYYY-MM-DD), or None."""
+    try:
+        return date.fromisoformat(text.strip()) if len(text.strip()) == 10 else None
+    except ValueError:
+        return None
+
+
 @reminders.post("/organisations/<int:organisation_id>/calls/<int:action_id>/outcome")
 def call_outcome(organisation_id: int, action_id: int) -> ResponseReturnValue:
     """Record how a call went: on the customer's timeline, and noted in the ledger."""
@@ -467,20 +477,42 @@ def call_outcome(organisation_id: int, action_id: int) -> ResponseReturnValue:
         flash(str(_l("Choose how the call went.")))
         return redirect(url_for("reminders.calls", organisation_id=organisation_id))
     note = request.form.get("note", "").strip()[:2000]
+    promised_on = None
+    if outcome is CallOutcome.PROMISED:
+        # The promise itself (reminders.promises) needs its amount and day: asked before anything
+        # is recorded, so a half-filled form records neither the outcome nor the promise.
+        promised_on = _day(request.form.get("promised_on", ""))
+        if amount_of(request.form.get("amount", "")) is None or promised_on is None:
+            flash(str(_l("A promise to pay needs its amount and the day it will be paid by.")))
+            return redirect(url_for("reminders.calls", organisation_id=organisation_id))
     try:
         outbox.record_outcome(db.session(), found, current_user.user.id, outcome, note)
         flash(str(_l("Call recorded: %(outcome)s.", outcome=OUTCOMES[outcome])))
-        if outcome in (CallOutcome.PROMISED, CallOutcome.DISPUTED):
+        if outcome is CallOutcome.DISPUTED:
             flash(
                 str(
                     _l(
-                        "Only the call's outcome is recorded for now: promises and disputes as "
-                        "records of their own come with a later release (issue #16)."
+                        "Only the call's outcome is recorded for now: disputes as records of their "
+                        "own come with a later release (issue #16)."
                     )
                 )
             )
     except outbox.NotAllowed:
         _handled_elsewhere()
+        return redirect(url_for("reminders.calls", organisation_id=organisation_id))
+    customer = db.session.get(Customer, found.customer_id)
+    if outcome is CallOutcome.PROMISED and customer is not None:
+        owed = {invoice.ledger_id for invoice in open_invoices_of(customer)}
+        named = [ledger_id for ledger_id in found.sent_invoice_ledger_ids if ledger_id in owed]
+        keep_promise(
+            customer,
+            request.form.get("amount", ""),
+            promised_on,
+            named or sorted(owed),
+            PromiseSource.CALL,
+            note,
+            found.id,
+        )
     return redirect(url_for("reminders.calls", organisation_id=organisation_id))
 
 

@@ -112,6 +112,11 @@ ROUTES: dict[str, Access] = {
     # A customer's chasing choices: every role may pause a customer or choose their language; only
     # owners and accountants set "do not chase" or a schedule of their own (the view checks).
     "customers.chasing": people_of_the_organisation(*EVERY_ROLE),
+    # Promises to pay (web/promises.py): every role records and cancels a customer's promise (members
+    # chase customers and take the calls); owners and accountants set the grace period.
+    "promises.record": people_of_the_organisation(*EVERY_ROLE),
+    "promises.cancel": people_of_the_organisation(*EVERY_ROLE),
+    "promises.settings": people_of_the_organisation(*RUNS_THE_BOOKS),
     # Schedules: every role sees them and what would go out today; owners and accountants write
     # them and apply them to the other organisations they run the books of.
     "schedules.index": people_of_the_organisation(*EVERY_ROLE),

@@ -8,21 +8,24 @@ The rules, each organisation's to tune (``RiskRules``):
   ``late_days_medium`` is low, up to ``late_days_high`` medium, beyond that high;
 - paying later recently (the last 90 days) than usual by ``worsening_days`` or more raises the
   class by one ("getting worse");
-- a customer paying on time for ``long_term_months`` or more is a "long-term good payer".
+- a customer paying on time for ``long_term_months`` or more is a "long-term good payer";
+- ``broken_promises_raise`` or more promises to pay broken in the last year raise the class by one
+  ("broke a promise to pay"): a customer's word is evidence beside their payments.
 
 Segments: large and small accounts by the open balance against the organisation's threshold.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import IntEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reminders.promises import RISK_WINDOW_DAYS, broken_counts
 from reminders.receivables.aging import AgingReport, aging_report
 from reminders.receivables.figures import PaymentBehaviour, payment_behaviour
 from sync.models import Invoice
@@ -46,6 +49,7 @@ class RiskRules:
     worsening_days: int = 10
     long_term_months: int = 24
     large_account_threshold: Decimal | None = None  # in base currency; None: everyone is "small"
+    broken_promises_raise: int = 1
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,16 @@ def classify(
     first_invoice: date | None,
     as_of: date,
     rules: RiskRules,
+    broken_promises: int = 0,
 ) -> tuple[RiskClass, str]:
     """The class and the words for one customer (pure, so the rules can be tested alone)."""
+    broke = rules.broken_promises_raise > 0 and broken_promises >= rules.broken_promises_raise
+    promise_words = (
+        ", broke a promise to pay" if broken_promises == 1 else f", broke {broken_promises} promises to pay"
+    )
     if year is None or year.invoices_paid < rules.min_history:
+        if broke:
+            return RiskClass.HIGH, "new customer, no history" + promise_words
         return RiskClass.MEDIUM, "new customer, no history"
     usual = year.average_days_beyond_terms
     if usual <= rules.late_days_medium:
@@ -89,6 +100,9 @@ def classify(
         words = f"usually pays {_days(usual)} late"
     if worse:
         words += ", getting worse"
+    if broke:
+        risk = RiskClass(min(risk + 1, RiskClass.HIGH))
+        words += promise_words
     return risk, words
 
 
@@ -100,6 +114,8 @@ class Evidence:
     recent: dict[str, PaymentBehaviour]
     aging: AgingReport
     first_invoice: dict[str, date]
+    # Promises to pay broken in the last year, by customer ledger id.
+    broken_promises: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def gather(cls, session: Session, organisation_id: int, as_of: date) -> Evidence:
@@ -112,8 +128,13 @@ class Evidence:
             .where(Invoice.organisation_id == organisation_id, Invoice.issued_on <= as_of)
             .group_by(Invoice.customer_ledger_id)
         ).all()
+        broken = broken_counts(session, organisation_id, as_of - timedelta(days=RISK_WINDOW_DAYS))
         return cls(
-            by_customer(12), by_customer(3), aging_report(session, organisation_id, as_of), dict(first)
+            by_customer(12),
+            by_customer(3),
+            aging_report(session, organisation_id, as_of),
+            dict(first),
+            broken,
         )
 
 
@@ -135,6 +156,7 @@ def assess_customers(
             evidence.first_invoice.get(customer),
             as_of,
             rules,
+            evidence.broken_promises.get(customer, 0),
         )
         balance = balances.get(customer, Decimal("0.00"))
         large = rules.large_account_threshold is not None and balance >= rules.large_account_threshold

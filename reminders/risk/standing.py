@@ -105,6 +105,7 @@ def assess_organisation(organisation_id: int) -> int:
                 "average_days_to_pay": paid.average_days_to_pay if paid else None,
                 "average_days_beyond_terms": paid.average_days_beyond_terms if paid else None,
                 "recent_days_beyond_terms": lately.average_days_beyond_terms if lately else None,
+                "broken_promises": evidence.broken_promises.get(customer, 0),
                 "assessed_on": as_of,
                 "assessed_at": assessed_at,
             }

@@ -14,7 +14,11 @@ Per customer and run:
   the account, and the friendly notes of the invoices it names are then not sent apart;
 - call tasks are planned beside messages (a person's to-do; the gap does not count them);
 - a message still waiting for approval from an earlier stage is skipped as superseded when a firmer
-  one is planned: a customer never gets yesterday's polite note after today's past-due notice.
+  one is planned: a customer never gets yesterday's polite note after today's past-due notice;
+- a customer who broke a promise to pay (``Account.broken_on``) escalates: the stage after the
+  firmest message that reached them before the break is brought forward to the day, whatever its
+  day count and the minimum gap, until a message has gone since the break. It takes the stage's
+  usual outbox key, so it goes once, and the stage is not sent again when its own day comes.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from reminders.dispatch.models import PENDING, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
 from reminders.handoff import handed_off_customers
 from reminders.models import CollectionSettings, CustomerStanding
-from reminders.promises import promised_invoices
+from reminders.promises import broken_on, promised_invoices
 from reminders.schedules.models import CustomerChasing, Schedule, Stage
 from reminders.schedules.stages import Anchor, Channel
 from runtime import clock
@@ -49,6 +53,9 @@ log = get_logger(__name__)
 HISTORY_DAYS = 400
 # Countries whose organisations write to customers in French unless a person chose otherwise.
 FRENCH_COUNTRIES = frozenset({"FR", "BE", "LU", "MC"})
+# How long after a broken promise its escalation may still be brought forward (a day the planner
+# did not run is made up; an old break does not hurry a later run of escalation).
+ESCALATION_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,8 @@ class Account:
     risk: int | None
     invoices: list[OpenInvoice]
     history: list[PastAction] = field(default_factory=list)
+    # The day of the customer's latest broken promise to pay (reminders.promises), if recent.
+    broken_on: date | None = None
 
 
 def _channels(stage: Stage, segment: str | None) -> tuple[Channel, ...]:
@@ -125,6 +134,31 @@ def _next_repeat(stage: Stage, cycle: str, history: Sequence[PastAction], today:
 def _first_of(stage: Stage, cycle: str, history: Sequence[PastAction]) -> date | None:
     days = [p.planned_for for p in history if p.stage_id == stage.id and p.cycle == cycle and p.repeat == 0]
     return min(days) if days else None
+
+
+def _brought_forward(
+    stages: Sequence[Stage], account: Account, cycle: str, overdue_ids: tuple[str, ...]
+) -> list[Planned]:
+    """After a broken promise: the next firmer message stage than the firmest that reached the
+    customer before the break, while nothing has reached them since and it has not gone yet."""
+    broken = account.broken_on
+    if broken is None or not cycle:
+        return []
+    contacts = [past for past in account.history if past.counts_as_contact]
+    if any(past.planned_for >= broken for past in contacts):
+        return []  # the escalation went (or a message did): the schedule carries on from there
+    went = {past.stage_id for past in contacts if past.cycle == cycle}
+    firmest = max((index for index, stage in enumerate(stages) if stage.id in went), default=-1)
+    for stage in stages[firmest + 1 :]:
+        if stage.anchor == Anchor.BEFORE_DUE.value:
+            continue
+        channels = _channels(stage, account.segment)
+        if not any(channel.reaches_customer for channel in channels):
+            continue
+        if any(past.stage_id == stage.id and past.cycle == cycle for past in account.history):
+            return []
+        return [Planned(stage, channel, cycle, 0, overdue_ids) for channel in channels]
+    return []
 
 
 def plan_account(schedule: Schedule, account: Account, today: date) -> list[Planned]:
@@ -178,9 +212,13 @@ def plan_account(schedule: Schedule, account: Account, today: date) -> list[Plan
             for channel in _channels(stage, account.segment):
                 friendly.append(Planned(stage, channel, f"due-{digest}", 0, tuple(coming)))
 
+    brought = _brought_forward(stages, account, cycle, overdue_ids)
+    keys = {p.key(account.customer_id) for p in escalations}
+    escalations += [p for p in brought if p.key(account.customer_id) not in keys]
+
     planned = [p for p in escalations + friendly if not p.channel.reaches_customer]
     contacted = [p.planned_for for p in account.history if p.counts_as_contact]
-    if contacted and (today - max(contacted)).days < schedule.minimum_gap_days:
+    if not brought and contacted and (today - max(contacted)).days < schedule.minimum_gap_days:
         return planned  # the customer heard from us lately: messages wait
     messages = [p for p in escalations if p.channel.reaches_customer]
     if messages:
@@ -303,6 +341,7 @@ def due_today(
             ).where(CustomerStanding.organisation_id == organisation_id)
         )
     }
+    broken = broken_on(session, organisation_id, today - timedelta(days=ESCALATION_DAYS))
     history: dict[int, list[PastAction]] = defaultdict(list)
     awaiting: dict[int, list[ReminderAction]] = defaultdict(list)
     for action in session.scalars(
@@ -342,7 +381,9 @@ def due_today(
         schedule = choose_schedule(schedules, choice.schedule_id if choice else None, segment, risk)
         if schedule is None:
             continue
-        account = Account(customer_id, segment, risk, open_invoices, history[customer_id])
+        account = Account(
+            customer_id, segment, risk, open_invoices, history[customer_id], broken.get(customer_id)
+        )
         language = language_of(organisation, choice.language if choice else None)
         due += [Due(customer_id, schedule, item, language) for item in plan_account(schedule, account, today)]
     return due, awaiting

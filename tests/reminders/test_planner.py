@@ -184,3 +184,32 @@ def test_a_paid_oldest_invoice_starts_a_new_run_on_the_next(session, organisatio
     plan_organisation(session, organisation, TODAY + timedelta(days=4))
     cycles = session.scalars(select(ReminderAction.cycle).order_by(ReminderAction.id)).all()
     assert cycles == [(TODAY - timedelta(days=20)).isoformat(), (TODAY - timedelta(days=2)).isoformat()]
+
+
+def test_a_broken_promise_brings_the_next_stage_forward_once_and_past_the_gap(session, organisation) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from reminders.promises import Promise, PromiseStatus
+
+    found = customer(session, organisation, "c1")
+    open_invoice(session, organisation, "i1", "c1", TODAY - timedelta(days=3))
+    plan_organisation(session, organisation, TODAY)
+    for action in session.scalars(select(ReminderAction)):
+        action.status = ActionStatus.SENT.value
+    broken_day = TODAY + timedelta(days=2)  # within the schedule's three-day gap of the inquiry
+    session.add(
+        Promise(
+            organisation_id=organisation, customer_id=found.id, amount=Decimal("100.00"), currency="NZD",
+            promised_on=TODAY, until=TODAY + timedelta(days=1), invoice_ledger_ids=["i1"],
+            status=PromiseStatus.BROKEN.value, outcome_on=broken_day,
+        )
+    )  # fmt: skip
+    session.commit()
+
+    assert plan_organisation(session, organisation, broken_day) == 1
+    for offset in range(1, 15):  # its own day (16 days late) comes: it is not planned again
+        plan_organisation(session, organisation, broken_day + timedelta(days=offset))
+    assert actions(session, organisation) == [
+        ("inquiry", "email", 0, TODAY.isoformat()),
+        ("statement", "email", 0, broken_day.isoformat()),
+    ]

@@ -80,3 +80,11 @@ def test_customers_are_assessed_and_segmented_from_the_mirror(session, organisat
         "new customer, no history",
         "small",
     )
+
+
+def test_a_broken_promise_to_pay_raises_the_class_by_one_and_says_so() -> None:
+    assert classify(paid(10, "3"), None, date(2025, 1, 1), AS_OF, RULES, broken_promises=1) == (
+        RiskClass.MEDIUM,
+        "usually pays 3 days late, broke a promise to pay",
+    )
+    assert classify(None, None, None, AS_OF, RULES, broken_promises=2)[0] == RiskClass.HIGH

@@ -239,7 +239,9 @@ def test_the_customer_page_shows_the_account_and_the_standing(client, books) -> 
 
 def test_the_timeline_is_newest_first_with_the_audit_trail_among_the_mirror(client, books, session) -> None:  # type: ignore[no-untyped-def]
     weta = session.get(Customer, books["customers"]["Weta Works"])
-    record(session, books["harbour"], "promise.made", f"customer:{weta.id}", books["owner"], amount="80.00")
+    record(
+        session, books["harbour"], "customer.unworded", f"customer:{weta.id}", books["owner"], amount="80.00"
+    )
     session.commit()
     session.get(AuditEvent, session.scalar(select(AuditEvent.id))).occurred_at = datetime(
         2026, 5, 10, 1, tzinfo=UTC
@@ -253,7 +255,7 @@ def test_the_timeline_is_newest_first_with_the_audit_trail_among_the_mirror(clie
 
     timeline = page.text[page.text.index('class="timeline"') :]
     lines = [
-        timeline.index("promise.made"),  # 10 May: an event the timeline has no words for yet, shown plainly
+        timeline.index("customer.unworded"),  # 10 May: an event the timeline has no words for, shown plainly
         timeline.index("Payment of $80.00 received"),  # 2 May
         timeline.index("Invoice INV-0090 issued for $80.00"),  # 1 April
     ]

@@ -11,6 +11,7 @@ budget is the "hostile-input" settings profile: derandomised, so CI sees the sam
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import quote
 
@@ -22,6 +23,7 @@ from werkzeug.routing import Rule
 from integration.connections import Connection
 from reminders.dispatch.models import ReminderAction
 from reminders.logos import check_logo, keep_logo
+from reminders.promises import Promise
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
 from reminders.schedules.models import schedule_from
 from runtime import clock
@@ -192,6 +194,13 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
             id=organisation.id, organisation_id=organisation.id, customer_id=organisation.id,
             key="letter", stage_key="final", stage_name="Final demand", channel="letter", cycle="x",
             planned_for=clock.today(), status="sent", letter_pdf=_blank_pdf(),
+        )
+    )  # fmt: skip
+    # A promise to pay whose id is the organisation's too (the routes about one).
+    session.add(
+        Promise(
+            id=organisation.id, organisation_id=organisation.id, customer_id=organisation.id,
+            amount=Decimal("10.00"), currency="NZD", promised_on=clock.today(), until=clock.today(),
         )
     )  # fmt: skip
     # A schedule and a stage whose ids are the organisation's too (one stage: no other id to clash).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from rq.job import Job
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from reminders.dispatch.models import ActionStatus, ReminderAction
 from reminders.dispatch.send import send_job_id
 from reminders.models import CollectionSettings
+from reminders.promises import Promise
 from reminders.schedules.models import CustomerChasing
 from reminders.schedules.planner import plan_organisation
 from runtime import clock, jobs
@@ -279,7 +281,13 @@ def test_a_call_outcome_is_recorded_from_the_call_list(client, cafe, session) ->
 
     client.post(
         f"/organisations/{harbour}/calls/{call.id}/outcome",
-        data={"csrf_token": token_of(page), "outcome": "promised", "note": "Friday"},
+        data={
+            "csrf_token": token_of(page),
+            "outcome": "promised",
+            "note": "Friday",
+            "amount": "250.00",
+            "promised_on": "2026-07-03",
+        },
     )
     again = client.post(
         f"/organisations/{harbour}/calls/{call.id}/outcome",
@@ -290,6 +298,12 @@ def test_a_call_outcome_is_recorded_from_the_call_list(client, cafe, session) ->
     session.expire_all()
     call = session.get(ReminderAction, call.id)
     assert call.outcome == "promised" and call.outcome_note == "Friday"
+    promise = session.scalar(select(Promise))
+    assert (promise.source, promise.amount, promise.invoice_ledger_ids) == (
+        "call",
+        Decimal("250.00"),
+        ["i-1"],
+    )
     assert "already handled by someone else" in again.text
     assert "Ask when Tui Catering pays." not in again.text.split('id="recent-calls"')[0]
     assert "Friday" in again.text.split('id="recent-calls"')[1]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from integration.connections import Connection, ConnectionStatus, Provider, Tena
 from integration.connections.oauth import TokenSet
 from reminders.dispatch.models import ReminderAction
 from reminders.logos import check_logo, keep_logo
+from reminders.promises import Promise
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
 from reminders.schedules.models import Schedule, schedule_from
 from runtime import clock, jobs, team
@@ -74,6 +76,14 @@ def harbour(session, redis_client):  # type: ignore[no-untyped-def]
             status="awaiting_approval",
         )
     )
+    # A promise to pay, for the routes about one.
+    session.add(
+        Promise(
+            organisation_id=connection.organisation_id,
+            customer_id=session.scalars(select(Customer.id)).one(),
+            amount=Decimal("10.00"), currency="NZD", promised_on=clock.today(), until=clock.today(),
+        )
+    )  # fmt: skip
     # Someone for the team's routes to act on, and an invitation waiting.
     colleague = User(email="colleague@harbour.example", name="colleague")
     session.add(colleague)
@@ -102,6 +112,10 @@ def url_of(rule, organisation_id: int, people: dict | None = None) -> str:  # ty
     if "action_id" in rule.arguments:
         values["action_id"] = db.session.scalar(
             select(ReminderAction.id).where(ReminderAction.organisation_id == organisation_id)
+        )
+    if "promise_id" in rule.arguments:
+        values["promise_id"] = db.session.scalar(
+            select(Promise.id).where(Promise.organisation_id == organisation_id)
         )
     if "customer_id" in rule.arguments:
         values["customer_id"] = db.session.scalar(
