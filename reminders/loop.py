@@ -39,12 +39,16 @@ DayStep = Callable[[Session, Organisation, date], list[AfterCommit]]
 
 def change_steps() -> list[ChangeStep]:
     """The steps run for customers whose accounts changed, in order."""
-    return []
+    from reminders import holds
+
+    return [holds.change_step]
 
 
 def day_steps() -> list[DayStep]:
     """The steps run each business day before the planner, in order."""
-    return []
+    from reminders import holds
+
+    return [holds.day_step]
 
 
 def react_to_account_changes() -> int:

@@ -19,3 +19,11 @@ def promised_invoices(session: Session, organisation_id: int, today: date) -> se
     """The ledger ids of invoices a promise to pay covers today (reminders for them pause).
     No promises are recorded yet: none."""
     return set()
+
+
+def broken_promise_since(session: Session, organisation_id: int, customer_id: int, since: date) -> bool:
+    """Whether the customer broke a promise to pay on or after ``since`` (a credit-hold rule).
+
+    No promises are recorded yet: False. The promises feature answers it from its Promise
+    records (status "broken"); the credit holds ask only this."""
+    return False
