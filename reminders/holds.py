@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, Integer, Select, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from runtime import clock
@@ -222,7 +222,7 @@ def is_on_hold(session: Session, organisation_id: int, customer_id: int) -> bool
     return current_hold(session, organisation_id, customer_id) is not None
 
 
-def on_hold_customers(session: Session, organisation_id: int) -> select:  # type: ignore[valid-type]
+def on_hold_customers(organisation_id: int) -> Select[int]:
     """A select of the ids of the organisation's customers on hold (the customer list's filter)."""
     return select(CreditHold.customer_id).where(
         CreditHold.organisation_id == organisation_id, CreditHold.lifted_at.is_(None)
@@ -345,7 +345,7 @@ def day_step(session: Session, organisation: Organisation, day: date) -> list[Af
     customers = session.scalars(
         select(Customer).where(
             Customer.organisation_id == organisation.id,
-            Customer.ledger_id.in_(owing) | Customer.id.in_(on_hold_customers(session, organisation.id)),
+            Customer.ledger_id.in_(owing) | Customer.id.in_(on_hold_customers(organisation.id)),
         )
     ).all()
     return evaluate(session, organisation, customers, day)

@@ -21,8 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from runtime.tenancy import Organisation
 from sync.models import Customer
+from web.holds import hold_panel
 
 PanelData = Callable[[Organisation, Customer], dict[str, Any] | None]
 
@@ -34,13 +37,19 @@ class Panel:
     data: dict[str, Any]
 
 
-PANELS: list[tuple[str, str, PanelData]] = []
+PANELS: list[tuple[str, str, PanelData]] = [
+    ("hold", "customers/panels/hold.html", hold_panel),
+]
 
-TIMELINE: dict[str, str] = {}
+TIMELINE: dict[str, str] = {
+    "hold": "customers/timeline/hold.html",
+}
 
 # The settings pages the collections features add, linked from the organisation's settings page:
 # (endpoint taking ``organisation_id``, its label as a lazy string).
-SETTINGS_PAGES: list[tuple[str, Any]] = []
+SETTINGS_PAGES: list[tuple[str, Any]] = [
+    ("holds.rules", _l("Credit holds")),
+]
 
 
 def panels_for(organisation: Organisation, customer: Customer) -> list[Panel]:
