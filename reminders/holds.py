@@ -315,8 +315,10 @@ def evaluate(
     for customer in customers:
         if customer.organisation_id != organisation.id:
             continue
-        facts = facts_of(session, organisation, customer, today)
         hold = current_hold(session, organisation.id, customer.id)
+        if hold is None and not rules.enabled:
+            continue  # nothing to place, nothing to lift: the mirror is not read for it
+        facts = facts_of(session, organisation, customer, today)
         if hold is None:
             if facts.overridden is not None and clears(facts):
                 last = _last_hold(session, organisation.id, customer.id)
