@@ -8,6 +8,8 @@ import integration.connections  # noqa: F401
 import reminders.dispatch.models
 import reminders.disputes
 import reminders.handoff
+import reminders.hold_writes
+import reminders.holds
 import reminders.models
 import reminders.promises
 import reminders.schedules.models

@@ -5,9 +5,9 @@ The list is one query per page, whatever the number of customers: what each owes
 as last assessed (``CustomerStanding``), searched, filtered, sorted and cut into pages in SQL, with
 the number of customers found counted in the same query.
 
-Filters that need a state the model does not have yet are not offered: "on hold", "paused" and
-"disputed" come with issue #16 (holds, pauses and disputes as dated records); they join
-``CustomerFilters`` and ``_filtered`` then.
+"On hold" reads the credit holds (reminders/holds.py). Filters that need a state the model does
+not have yet are not offered: "paused" and "disputed" come with issue #16 (pauses and disputes as
+dated records); they join ``CustomerFilters`` and ``_filtered`` then.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class CustomerFilters:
     risk: RiskClass | None = None
     segment: str | None = None
     bucket: int | None = None
+    on_hold: bool = False
     sort: CustomerSort = CustomerSort.OVERDUE
     descending: bool = True
     page: int = 1
@@ -211,6 +212,10 @@ def _conditions(
         conditions.append(CustomerStanding.segment == filters.segment)
     if filters.bucket is not None:
         conditions.append(bucket == filters.bucket)
+    if filters.on_hold:
+        from reminders.holds import on_hold_customers
+
+        conditions.append(Customer.id.in_(on_hold_customers(organisation_id)))
     return conditions
 
 

@@ -41,16 +41,20 @@ DayStep = Callable[[Session, Organisation, date], list[AfterCommit]]
 
 def change_steps() -> list[ChangeStep]:
     """The steps run for customers whose accounts changed, in order."""
+    from reminders import holds
     from reminders.promises import keep_promises
 
-    return [keep_promises]
+    # Promises first: a payment that keeps a promise is seen by the holds' rules after it.
+    return [keep_promises, holds.change_step]
 
 
 def day_steps() -> list[DayStep]:
     """The steps run each business day before the planner, in order."""
+    from reminders import holds
     from reminders.promises import break_promises
 
-    return [break_promises]
+    # Promises first: a promise broken today can put the account on hold today.
+    return [break_promises, holds.day_step]
 
 
 def react_to_account_changes() -> int:

@@ -447,3 +447,20 @@ def break_promises(session: Session, organisation: Organisation, day: date) -> l
     if notices:
         after.append(lambda: queue_notices(notices))
     return after
+
+
+def broken_promise_since(session: Session, organisation_id: int, customer_id: int, since: date) -> bool:
+    """Whether the customer broke a promise to pay on or after ``since`` (a credit-hold rule)."""
+    return (
+        session.scalar(
+            select(Promise.id)
+            .where(
+                Promise.organisation_id == organisation_id,
+                Promise.customer_id == customer_id,
+                Promise.status == PromiseStatus.BROKEN.value,
+                Promise.outcome_on >= since,
+            )
+            .limit(1)
+        )
+        is not None
+    )

@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.handoff_pages import handoff
     from web.headers import protect
     from web.health import health
+    from web.holds import holds
     from web.portal import portal
     from web.promises import promises
     from web.receivables import receivables
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     areas = (
         dashboard,
         customers,
+        holds,
         promises,
         receivables,
         reminders,

@@ -36,25 +36,33 @@ class Panel:
     data: dict[str, Any]
 
 
-def _handoff_panel(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
-    from web.handoff_pages import handoff_panel  # imported late: it imports the forms and the roles
-
-    return handoff_panel(organisation, customer)
-
-
 def _promises(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
     from web.promises import panel_data  # web.promises imports the page's helpers
 
     return panel_data(organisation, customer)
 
 
+def _hold(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
+    from web.holds import hold_panel  # imported late: the features' pages import this module
+
+    return hold_panel(organisation, customer)
+
+
+def _handoff(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
+    from web.handoff_pages import handoff_panel
+
+    return handoff_panel(organisation, customer)
+
+
 PANELS: list[tuple[str, str, PanelData]] = [
+    ("hold", "customers/panels/hold.html", _hold),
     ("promises", "customers/panels/promises.html", _promises),
-    ("handoff", "customers/panels/handoff.html", _handoff_panel),
+    ("handoff", "customers/panels/handoff.html", _handoff),
 ]
 
 TIMELINE: dict[str, str] = {
     "promise": "customers/timeline/promise.html",
+    "hold": "customers/timeline/hold.html",
     # the hand-off's customer.handed_off and customer.taken_back (the page words customer.note and
     # customer.chasing itself; the partial words any other customer.* generically)
     "customer": "customers/timeline/customer.html",
@@ -63,6 +71,7 @@ TIMELINE: dict[str, str] = {
 # The settings pages the collections features add, linked from the organisation's settings page:
 # (endpoint taking ``organisation_id``, its label as a lazy string).
 SETTINGS_PAGES: list[tuple[str, Any]] = [
+    ("holds.rules", _l("Credit holds")),
     ("promises.settings", _l("Promises to pay")),
     ("handoff.settings", _l("Collection agency hand-off")),
 ]

@@ -292,11 +292,18 @@ def _plan_reminders(session: Session, connection_ids: list[int]) -> None:
     organisation) and today's reminders are planned at once, whatever the hour: the review queue
     shows them from the first minute. Planning is idempotent, so a restart plans nothing twice."""
     from reminders.dispatch.outbox import give_default_schedules, plan_now
+    from reminders.holds import HoldRules
 
     give_default_schedules(session)
     for organisation_id in session.scalars(
         select(Connection.organisation_id).where(Connection.id.in_(connection_ids)).distinct()
     ):
+        # Credit holds are off until an organisation turns them on; the demo companies have them
+        # on (the defaults: 90 days past due, over the credit limit), so that the customers long
+        # overdue are put on hold in the sandboxes by the reaction to the first sync.
+        if session.get(HoldRules, organisation_id) is None:
+            session.add(HoldRules(organisation_id=organisation_id, enabled=True))
+            session.commit()
         jobs.enqueue(plan_now, organisation_id)
 
 

@@ -117,6 +117,13 @@ ROUTES: dict[str, Access] = {
     "promises.record": people_of_the_organisation(*EVERY_ROLE),
     "promises.cancel": people_of_the_organisation(*EVERY_ROLE),
     "promises.settings": people_of_the_organisation(*RUNS_THE_BOOKS),
+    # Credit holds (web/holds.py): owners and accountants put a customer on hold or release it
+    # (it reaches the ledger), set its credit limit and account manager, and write the rules.
+    "holds.place_hold": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "holds.release_hold": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "holds.credit_limit": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "holds.account_manager": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "holds.rules": people_of_the_organisation(*RUNS_THE_BOOKS),
     # Schedules: every role sees them and what would go out today; owners and accountants write
     # them and apply them to the other organisations they run the books of.
     "schedules.index": people_of_the_organisation(*EVERY_ROLE),

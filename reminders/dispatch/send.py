@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from integration.connections import Connection, ledger_for
 from integration.ledger import InvoiceRecord, InvoiceStatus, Ledger
+from reminders import holds
 from reminders.dispatch.models import READY, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
 from reminders.handoff import open_handoff
@@ -225,7 +226,8 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
             if link:
                 links[record.ledger_id] = link
     settings = settings_for(session, organisation.id)
-    return _write(organisation, settings, customer, stage, action, owed, links, recipient, today)
+    on_hold = holds.is_on_hold(session, organisation.id, customer.id)
+    return _write(organisation, settings, customer, stage, action, owed, links, recipient, today, on_hold)
 
 
 def _write(
@@ -238,6 +240,7 @@ def _write(
     links: dict[str, str],
     recipient: str,
     today: date,
+    on_hold: bool = False,
 ) -> Written:
     from reminders.schedules.templates import InvoiceLine, MessageContext, render
 
@@ -265,7 +268,7 @@ def _write(
         ),
         deadline=today + timedelta(days=stage.deadline_days) if stage.deadline_days else None,
         portal_link=None,
-        on_hold=False,
+        on_hold=on_hold,
         bank_details=None,
     )
     if Channel(action.channel) is Channel.CALL:
@@ -305,7 +308,10 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
         (r for r in rows if r.ledger_id not in left_out), key=lambda r: (r.due_on or r.issued_on, r.number)
     )
     settings = settings_for(session, organisation.id)
-    return _write(organisation, settings, customer, stage, action, owed, {}, customer.email or "", today)
+    on_hold = holds.is_on_hold(session, organisation.id, customer.id)
+    return _write(
+        organisation, settings, customer, stage, action, owed, {}, customer.email or "", today, on_hold
+    )
 
 
 def locale_for(language: str, country: str) -> str:
@@ -373,6 +379,7 @@ def _statement(session: Session, action: ReminderAction) -> bytes | None:
             action.customer_id,
             clock.today(organisation.timezone),
             action.language,
+            on_hold=holds.is_on_hold(session, action.organisation_id, action.customer_id),
         )
     except documents.PdfUnavailable:
         log.warning("reminders.statement_unavailable", action=action.id)

@@ -120,6 +120,9 @@ class Rendered:
     html: str
 
 
+# The words a message to a customer on credit hold opens with (the statement's, documents.py).
+ON_HOLD: dict[str, str] = {"en": "Account on hold", "fr": "Compte suspendu"}
+
 PLACEHOLDERS: dict[str, dict[str, str]] = {
     "customer_name": {"en": "The customer's name", "fr": "Le nom du client"},
     "contact_name": {
@@ -332,6 +335,12 @@ def render(message: Message, context: MessageContext) -> Rendered:
         subject = subject[: SUBJECT_LIMIT - 1].rstrip() + "…"
     text = _render(message.body, text_values, html=False, part="body").strip() + "\n"
     body = _render(message.body, _values(context, html=True), html=True, part="body")
+    if context.on_hold:
+        # Every message to a customer on credit hold says so, whatever its stage's text says
+        # (reminders/holds.py); a template may say more with {% if on_hold %}.
+        words = ON_HOLD[context.language]
+        text = f"{words}\n\n{text}"
+        body = f'<p style="font-weight:bold;color:#9b1c1c;text-transform:uppercase">{words}</p>\n{body}'
     return Rendered(subject=subject, text=text, html=email_html(subject, body, context.language))
 
 

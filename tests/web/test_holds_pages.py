@@ -1,0 +1,109 @@
+"""Credit holds on the web: a person puts a customer on hold and releases it with a reason, sets its
+credit limit and account manager, the list filters the customers on hold, and the rules are set on
+their own settings page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from reminders.hold_writes import HoldWrite
+from reminders.holds import CreditHold, CreditLimit, HoldReason, HoldRules
+from reminders.schedules.models import CustomerChasing
+from reminders.team_notices import TeamNotice
+from runtime.db import db
+from tests.web import test_customers
+from tests.web.test_customers import names
+from tests.web.test_receivables import sign_in
+
+# The customers area's fixtures: Harbour Cafe's customers on a frozen day.
+books, today = test_customers.books, test_customers.today
+
+
+def _page(client, books, name: str) -> str:  # type: ignore[no-untyped-def]
+    answer = client.get(
+        f"/organisations/{books['harbour']}/customers/{books['customers'][name]}",
+        headers={"Accept-Language": "en-NZ"},
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    return answer.text
+
+
+def test_a_person_puts_a_customer_on_hold_with_a_reason_and_releases_it(client, books, redis_client) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, books["owner"])
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    moa = books["customers"]["Moa Motors"]
+    base = f"/organisations/{books['harbour']}/customers/{moa}"
+
+    assert client.post(f"{base}/hold", data={"reason": "   "}).status_code == 400
+    placed = client.post(f"{base}/hold", data={"reason": "cheque bounced"})
+    assert placed.status_code == 302
+    hold = db.session.scalar(select(CreditHold))
+    assert hold.reason == HoldReason.PERSON and hold.detail == "cheque bounced"
+    assert hold.placed_by_user_id == books["owner"]
+    text = _page(client, books, "Moa Motors")
+    assert "Account on hold" in text and "cheque bounced" in text
+    assert "Put on credit hold by Aroha: cheque bounced" in text
+
+    listed = client.get(f"/organisations/{books['harbour']}/customers?hold=1")
+    assert names(listed.text) == ["Moa Motors"]
+
+    released = client.post(f"{base}/hold/release", data={"reason": "paid by card"})
+    assert released.status_code == 302
+    db.session.expire_all()
+    hold = db.session.get(CreditHold, hold.id)
+    assert hold.lifted_at is not None and hold.lift_reason == "paid by card"
+    assert "Credit hold lifted by Aroha: paid by card" in _page(client, books, "Moa Motors")
+    assert names(client.get(f"/organisations/{books['harbour']}/customers?hold=1").text) == []
+    assert [w.kind for w in db.session.scalars(select(HoldWrite).order_by(HoldWrite.id))] == [
+        "place",
+        "release",
+    ]
+    assert len(db.session.scalars(select(TeamNotice)).all()) == 2
+
+
+def test_a_credit_limit_is_an_amount_in_the_customers_currency(client, books) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, books["owner"])
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    tui = books["customers"]["Tui Catering"]
+    url = f"/organisations/{books['harbour']}/customers/{tui}/credit-limit"
+
+    for hostile in ("lots", "-5", "NaN", "1e40"):
+        assert client.post(url, data={"amount": hostile}).status_code == 400
+    assert db.session.scalar(select(CreditLimit)) is None
+    assert client.post(url, data={"amount": "5,000"}).status_code == 302
+    limit = db.session.scalar(select(CreditLimit))
+    assert limit.amount == Decimal("5000.00") and limit.currency == "NZD"
+    assert client.post(url, data={"amount": ""}).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(CreditLimit)) is None
+
+
+def test_the_account_manager_is_one_of_the_organisations_people(client, books) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, books["owner"])
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    tui = books["customers"]["Tui Catering"]
+    url = f"/organisations/{books['harbour']}/customers/{tui}/account-manager"
+
+    assert client.post(url, data={"user": "999999"}).status_code == 400
+    assert client.post(url, data={"user": str(books["owner"])}).status_code == 302
+    choice = db.session.scalar(select(CustomerChasing).where(CustomerChasing.customer_id == tui))
+    assert choice.account_manager_user_id == books["owner"]
+    assert f'<option value="{books["owner"]}" selected>' in _page(client, books, "Tui Catering")
+
+
+def test_the_rules_have_their_own_settings_page(client, books) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, books["owner"])
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    settings = client.get(f"/organisations/{books['harbour']}/settings", headers={"Accept-Language": "en-NZ"})
+    assert f"/organisations/{books['harbour']}/settings/credit-holds" in settings.text
+    url = f"/organisations/{books['harbour']}/settings/credit-holds"
+    assert "Credit holds" in client.get(url, headers={"Accept-Language": "en-NZ"}).text
+
+    assert client.post(url, data={"enabled": "y", "days_past_due": "0"}).status_code == 400
+    saved = client.post(url, data={"enabled": "y", "days_past_due": "60", "risk_class": "3"})
+    assert saved.status_code == 302
+    rules = db.session.get(HoldRules, books["harbour"])
+    assert rules.enabled and rules.days_past_due == 60 and rules.risk_class == 3
+    assert not rules.over_credit_limit and not rules.broken_promise  # unticked boxes
