@@ -39,7 +39,9 @@ DayStep = Callable[[Session, Organisation, date], list[AfterCommit]]
 
 def change_steps() -> list[ChangeStep]:
     """The steps run for customers whose accounts changed, in order."""
-    return []
+    from reminders.disputes import close_settled_disputes
+
+    return [close_settled_disputes]
 
 
 def day_steps() -> list[DayStep]:
