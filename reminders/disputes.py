@@ -425,3 +425,37 @@ def open_dispute_count(session: Session, organisation_id: int) -> int:
         )
         or 0
     )
+
+
+def dispute_from_call(session: Session, action_id: int, user_id: int, note: str) -> ToQueue | None:
+    """A call's outcome was "disputed": open a dispute on the oldest open invoice the call named
+    (the one the customer most likely means; a person raises others from the customer page), with
+    the call's note as its reason. None when the call named no invoice still open and undisputed.
+    The caller commits, then calls the result."""
+    from reminders.dispatch.models import ReminderAction
+
+    action = session.get(ReminderAction, action_id)
+    if action is None:
+        return None
+    customer = session.get(Customer, action.customer_id)
+    if customer is None:
+        return None
+    named = list(action.sent_invoice_ledger_ids or action.invoice_ledger_ids or [])
+    disputed = disputed_invoices(session, customer.organisation_id)
+    oldest = session.scalar(
+        select(Invoice)
+        .where(
+            Invoice.organisation_id == customer.organisation_id,
+            Invoice.customer_ledger_id == customer.ledger_id,
+            Invoice.ledger_id.in_(named),
+            Invoice.status == InvoiceStatus.OPEN.value,
+            Invoice.ledger_id.not_in(disputed or {""}),
+        )
+        .order_by(Invoice.due_on, Invoice.issued_on, Invoice.id)
+        .limit(1)
+    )
+    if oldest is None:
+        return None
+    reason = note.strip() or f'Disputed on the call "{action.stage_name}".'
+    _, after = raise_dispute(session, customer, oldest.ledger_id, reason, Source.PERSON.value, user_id)
+    return after

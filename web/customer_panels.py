@@ -34,9 +34,19 @@ class Panel:
     data: dict[str, Any]
 
 
-PANELS: list[tuple[str, str, PanelData]] = []
+def _disputes(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
+    from web.disputes import disputes_panel  # the feature's page module imports this one
 
-TIMELINE: dict[str, str] = {}
+    return disputes_panel(organisation, customer)
+
+
+PANELS: list[tuple[str, str, PanelData]] = [
+    ("disputes", "customers/panels/disputes.html", _disputes),
+]
+
+TIMELINE: dict[str, str] = {
+    "dispute": "customers/timeline/dispute.html",
+}
 
 # The settings pages the collections features add, linked from the organisation's settings page:
 # (endpoint taking ``organisation_id``, its label as a lazy string).
