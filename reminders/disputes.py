@@ -4,7 +4,7 @@ A dispute is a dated record per invoice (who raised it, why, when; how it ended,
 with its messages. It is raised by a person (the customer page, a call's outcome) or by the
 customer (the portal calls ``raise_dispute(..., source="customer")``), and it ends one of two
 ways: a person resolves it with a note, or the ledger settles it with a credit note, which the
-sync sees (``close_settled_disputes``, a change step of reminders/loop.py).
+sync sees (reminders/dispute_credits.py, a change step of reminders/loop.py).
 
 While it is open the planner and the last-moment check leave its invoice out
 (``disputed_invoices``); the rest of the customer's account is chased as before. Raising and
@@ -14,10 +14,8 @@ team once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text, func, select
@@ -29,8 +27,8 @@ from reminders.team_notices import TeamNotice, queue_notices, tell_team
 from reminders.writeback import queue_writes, record_invoice_notes
 from runtime import clock
 from runtime.db import Base
-from runtime.tenancy import Organisation, record
-from sync.models import Allocation, CreditNote, Customer, Invoice, Payment
+from runtime.tenancy import record
+from sync.models import CreditNote, Customer, Invoice
 
 LONGEST_TEXT = 2000
 
@@ -138,7 +136,7 @@ def messages_of(session: Session, dispute: Dispute) -> list[DisputeMessage]:
     )
 
 
-def _invoice(session: Session, customer: Customer, invoice_ledger_id: str) -> Invoice | None:
+def invoice_of(session: Session, customer: Customer, invoice_ledger_id: str) -> Invoice | None:
     return session.scalar(
         select(Invoice).where(
             Invoice.organisation_id == customer.organisation_id,
@@ -167,7 +165,7 @@ def raise_dispute(
     calls the returned ``ToQueue``. Raises NotDisputable.
     """
     source = Source(source).value
-    invoice = _invoice(session, customer, invoice_ledger_id)
+    invoice = invoice_of(session, customer, invoice_ledger_id)
     if invoice is None or invoice.status != InvoiceStatus.OPEN.value:
         raise NotDisputable("not an open invoice of this customer")
     if invoice_ledger_id in {
@@ -268,10 +266,10 @@ def add_message(
 def resolve_dispute(session: Session, dispute: Dispute, user_id: int | None, note: str) -> ToQueue:
     """A person resolves an open dispute with a note: chasing of its invoice resumes, the audit
     trail and the ledger say so. The caller commits, then calls the result. Raises AlreadyClosed."""
-    return _close(session, dispute, DisputeStatus.RESOLVED, user_id, note.strip()[:LONGEST_TEXT])
+    return close_dispute(session, dispute, DisputeStatus.RESOLVED, user_id, note.strip()[:LONGEST_TEXT])
 
 
-def _close(
+def close_dispute(
     session: Session,
     dispute: Dispute,
     status: DisputeStatus,
@@ -279,6 +277,8 @@ def _close(
     note: str,
     credit: CreditNote | None = None,
 ) -> ToQueue:
+    """Close an open dispute as ``status`` (by ``user_id``, or the ledger's ``credit``), audited
+    and noted on the invoice; a settlement by credit tells the team. Raises AlreadyClosed."""
     # Take the row: two people resolving at once, or a person and the sync, close it once.
     locked = session.scalar(select(Dispute).where(Dispute.id == dispute.id).with_for_update())
     if locked is None or locked.resolved_at is not None:
@@ -289,7 +289,7 @@ def _close(
     if credit is not None:
         dispute.credit_note_ledger_id, dispute.credit_note_number = credit.ledger_id, credit.number
     customer = session.get(Customer, dispute.customer_id)
-    invoice = _invoice(session, customer, dispute.invoice_ledger_id) if customer is not None else None
+    invoice = invoice_of(session, customer, dispute.invoice_ledger_id) if customer is not None else None
     record(
         session,
         dispute.organisation_id,
@@ -330,88 +330,6 @@ def _close(
     after.notes = record_invoice_notes(
         session, customer, [dispute.invoice_ledger_id], text[:LONGEST_TEXT], f"dispute:{dispute.id}:closed"
     )
-    return after
-
-
-def _settling_credit(
-    session: Session, dispute: Dispute, invoice: Invoice | None
-) -> tuple[bool, CreditNote | None]:
-    """Whether the ledger settled the disputed invoice by credit, and with which credit note.
-
-    Settled: a credit note allocated to it (Xero's Allocations), or, in QuickBooks, where a credit
-    memo is applied through a payment of zero whose lines link the memo and the invoice
-    (https://docs.breadwinner.com/quickbooks/applying-credit-to-an-invoice,
-    https://hub.acctivate.com/articles/credit-applications-in-quickbooks-online), a zero payment
-    allocated to it; or the invoice voided, or credited in full.
-    """
-    allocations = list(
-        session.execute(
-            select(Allocation.source_kind, Allocation.source_ledger_id, Allocation.applied_on).where(
-                Allocation.organisation_id == dispute.organisation_id,
-                Allocation.invoice_ledger_id == dispute.invoice_ledger_id,
-                Allocation.active.is_(True),
-            )
-        )
-    )
-    for kind, source_ledger_id, _ in allocations:
-        if kind == "credit_note":
-            credit = session.scalar(
-                select(CreditNote).where(
-                    CreditNote.organisation_id == dispute.organisation_id,
-                    CreditNote.ledger_id == source_ledger_id,
-                )
-            )
-            return True, credit
-    zero_payments = [
-        (source_ledger_id, applied_on)
-        for kind, source_ledger_id, applied_on in allocations
-        if kind == "payment"
-        and session.scalar(
-            select(Payment.amount).where(
-                Payment.organisation_id == dispute.organisation_id,
-                Payment.ledger_id == source_ledger_id,
-                Payment.kind == "payment",
-            )
-        )
-        == Decimal(0)
-    ]
-    if zero_payments and invoice is not None:
-        # The payment does not name its memo in the mirror: the customer's latest credit applied.
-        credit = session.scalar(
-            select(CreditNote)
-            .where(
-                CreditNote.organisation_id == dispute.organisation_id,
-                CreditNote.customer_ledger_id == invoice.customer_ledger_id,
-                CreditNote.remaining_credit < CreditNote.total,
-            )
-            .order_by(CreditNote.issued_on.desc(), CreditNote.id.desc())
-            .limit(1)
-        )
-        return True, credit
-    if invoice is not None and (
-        invoice.status == InvoiceStatus.VOIDED.value
-        or (invoice.amount_credited > 0 and invoice.amount_credited >= invoice.total)
-    ):
-        return True, None
-    return False, None
-
-
-def close_settled_disputes(
-    session: Session, organisation: Organisation, customers: Sequence[Customer]
-) -> list[Callable[[], None]]:
-    """Change step: close the open disputes of these customers whose invoice the ledger settled by
-    a credit note (or voided), naming the credit note; the team is told and the ledger noted."""
-    after: list[Callable[[], None]] = []
-    for customer in customers:
-        for dispute in open_disputes(session, organisation.id, customer.id):
-            invoice = _invoice(session, customer, dispute.invoice_ledger_id)
-            settled, credit = _settling_credit(session, dispute, invoice)
-            if not settled:
-                continue
-            try:
-                after.append(_close(session, dispute, DisputeStatus.CREDITED, None, "", credit))
-            except AlreadyClosed:
-                continue
     return after
 
 

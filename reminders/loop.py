@@ -39,7 +39,7 @@ DayStep = Callable[[Session, Organisation, date], list[AfterCommit]]
 
 def change_steps() -> list[ChangeStep]:
     """The steps run for customers whose accounts changed, in order."""
-    from reminders.disputes import close_settled_disputes
+    from reminders.dispute_credits import close_settled_disputes
 
     return [close_settled_disputes]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 import requests
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from reminders.dispatch import outbox
 from reminders.dispatch.models import ReminderAction
 from reminders.disputes import (
     DisputeStatus,
+    NotDisputable,
     add_message,
     disputed_invoices,
     messages_of,
@@ -259,3 +261,24 @@ def test_a_disputed_invoice_is_not_chased_and_a_credit_memo_applied_to_it_closes
         assert any("disputed" in n for n in notes) and any("closed" in n for n in notes), notes
         assert len(_team_mail(mailbox, "disputes")) == 1
         assert len(_team_mail(mailbox, "is settled")) == 1
+
+
+def test_a_customer_raises_a_dispute_once_per_invoice_and_the_team_hears_once(xero, mailbox) -> None:  # type: ignore[no-untyped-def]
+    _owner(xero.session, xero.organisation_id)
+    contact = xero.customer("Portal Ltd", "ap@portal.example")
+    disputed = xero.invoice(contact, "75.00", days_late=3)
+    xero.sync()
+    customer = _customer(xero.session, xero.organisation_id, contact)
+
+    dispute, after = raise_dispute(xero.session, customer, disputed, "Charged twice", source="customer")
+    xero.session.commit()
+    after()
+    with pytest.raises(NotDisputable):
+        raise_dispute(xero.session, customer, disputed, "Charged twice", source="customer")
+    xero.session.rollback()
+    run_jobs()
+
+    assert dispute.raised_by == "customer" and dispute.raised_by_user_id is None
+    assert len(_team_mail(mailbox, "disputes")) == 1
+    (note,) = xero.invoice_notes(disputed)
+    assert "by the customer" in note
