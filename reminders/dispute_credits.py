@@ -21,46 +21,54 @@ from sync.models import Allocation, CreditNote, Customer, Invoice, Payment
 def _settling_credit(
     session: Session, dispute: Dispute, invoice: Invoice | None
 ) -> tuple[bool, CreditNote | None]:
-    """Whether the ledger settled the disputed invoice by credit, and with which credit note.
+    """Whether the ledger settled the disputed invoice by credit since the dispute opened, and
+    with which credit note.
 
     Settled: a credit note allocated to it (Xero's Allocations), or, in QuickBooks, where a credit
     memo is applied through a payment of zero whose lines link the memo and the invoice
     (https://docs.breadwinner.com/quickbooks/applying-credit-to-an-invoice,
     https://hub.acctivate.com/articles/credit-applications-in-quickbooks-online), a zero payment
-    allocated to it; or the invoice voided, or credited in full.
+    allocated to it; or the invoice voided, or credited in full. Only what the ledger changed
+    after the dispute opened counts: a credit the invoice had before is not the settlement.
     """
+    since = dispute.opened_at
     allocations = list(
         session.execute(
-            select(Allocation.source_kind, Allocation.source_ledger_id, Allocation.applied_on).where(
+            select(Allocation.source_kind, Allocation.source_ledger_id).where(
                 Allocation.organisation_id == dispute.organisation_id,
                 Allocation.invoice_ledger_id == dispute.invoice_ledger_id,
                 Allocation.active.is_(True),
             )
         )
     )
-    for kind, source_ledger_id, _ in allocations:
-        if kind == "credit_note":
-            credit = session.scalar(
-                select(CreditNote).where(
-                    CreditNote.organisation_id == dispute.organisation_id,
-                    CreditNote.ledger_id == source_ledger_id,
-                )
+    credit_ids = [source for kind, source in allocations if kind == "credit_note"]
+    if credit_ids:
+        credit = session.scalar(
+            select(CreditNote)
+            .where(
+                CreditNote.organisation_id == dispute.organisation_id,
+                CreditNote.ledger_id.in_(credit_ids),
+                CreditNote.ledger_updated_at >= since,
             )
+            .order_by(CreditNote.ledger_updated_at.desc())
+            .limit(1)
+        )
+        if credit is not None:
             return True, credit
-    zero_payments = [
-        (source_ledger_id, applied_on)
-        for kind, source_ledger_id, applied_on in allocations
-        if kind == "payment"
-        and session.scalar(
+    payment_ids = [source for kind, source in allocations if kind == "payment"]
+    # Compared here, not in SQL: on SQLite a Numeric column against a Decimal parameter missed it.
+    zero_payment = payment_ids and any(
+        amount == Decimal(0)
+        for amount in session.scalars(
             select(Payment.amount).where(
                 Payment.organisation_id == dispute.organisation_id,
-                Payment.ledger_id == source_ledger_id,
+                Payment.ledger_id.in_(payment_ids),
                 Payment.kind == "payment",
+                Payment.ledger_updated_at >= since,
             )
         )
-        == Decimal(0)
-    ]
-    if zero_payments and invoice is not None:
+    )
+    if zero_payment and invoice is not None:
         # The payment does not name its memo in the mirror: the customer's latest credit applied.
         credit = session.scalar(
             select(CreditNote)
@@ -69,13 +77,17 @@ def _settling_credit(
                 CreditNote.customer_ledger_id == invoice.customer_ledger_id,
                 CreditNote.remaining_credit < CreditNote.total,
             )
-            .order_by(CreditNote.issued_on.desc(), CreditNote.id.desc())
+            .order_by(CreditNote.ledger_updated_at.desc(), CreditNote.id.desc())
             .limit(1)
         )
         return True, credit
-    if invoice is not None and (
-        invoice.status == InvoiceStatus.VOIDED.value
-        or (invoice.amount_credited > 0 and invoice.amount_credited >= invoice.total)
+    if (
+        invoice is not None
+        and invoice.ledger_updated_at >= since
+        and (
+            invoice.status == InvoiceStatus.VOIDED.value
+            or (invoice.amount_credited > 0 and invoice.amount_credited >= invoice.total)
+        )
     ):
         return True, None
     return False, None

@@ -127,11 +127,17 @@ def test_a_credit_note_allocated_to_the_disputed_invoice_in_xero_closes_the_disp
     contact = xero.customer("Credited Ltd", "ap@credited.example")
     disputed = xero.invoice(contact, "200.00", days_late=5)
     other = xero.invoice(contact, "60.00", days_late=5)
+    books = xero.sandbox.books
+    earlier = xero.sandbox.create_credit("CreditNote", contact, Decimal("20.00"))
+    books.allocate(earlier, books.find_invoice(disputed), Decimal("20.00"), xero.sandbox.clock.today())
     xero.sync()
     dispute = _dispute(
         xero.session, _customer(xero.session, xero.organisation_id, contact), disputed, owner.id
     )
-    loop.react_to_account_changes()  # what the first sync saw: nothing to close
+    loop.react_to_account_changes()  # a credit the invoice had before the dispute: not its end
+    xero.session.expire_all()
+    assert dispute.status == DisputeStatus.OPEN
+    xero.sandbox.clock.advance(timedelta(seconds=2))  # the ledger's stamps are to the second
 
     # The bookkeeper settles it in the ledger: a credit note of what it owes, allocated to it.
     number = xero.sandbox.books.find_invoice(disputed).invoice_number
