@@ -288,3 +288,27 @@ def test_a_customer_raises_a_dispute_once_per_invoice_and_the_team_hears_once(xe
     assert len(_team_mail(mailbox, "disputes")) == 1
     (note,) = xero.invoice_notes(disputed)
     assert "by the customer" in note
+
+
+def test_a_disputed_invoice_voided_in_xero_closes_the_dispute_after_the_sync(xero, mailbox) -> None:  # type: ignore[no-untyped-def]
+    owner = _owner(xero.session, xero.organisation_id)
+    contact = xero.customer("Voided Ltd", "ap@voided.example")
+    disputed = xero.invoice(contact, "150.00", days_late=5)
+    xero.sync()
+    dispute = _dispute(
+        xero.session, _customer(xero.session, xero.organisation_id, contact), disputed, owner.id
+    )
+    loop.react_to_account_changes()
+
+    xero.sandbox.clock.advance(timedelta(seconds=2))
+    books = xero.sandbox.books
+    invoice = books.find_invoice(disputed)
+    invoice.status, invoice.updated_at = "VOIDED", books.now()
+    xero.sync()
+    loop.react_to_account_changes()
+    run_jobs()
+
+    xero.session.expire_all()
+    assert dispute.status == DisputeStatus.CREDITED and dispute.credit_note_number == ""
+    assert any("voided" in n for n in xero.invoice_notes(disputed))
+    assert len(_team_mail(mailbox, "is settled")) == 1
