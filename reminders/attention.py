@@ -73,7 +73,7 @@ ENDPOINTS: dict[AttentionKind, str] = {
     AttentionKind.FIRST_SYNC_RUNNING: "dashboard.organisation",
     AttentionKind.ZONE_UNKNOWN: "settings.edit",
     AttentionKind.AWAITING_APPROVAL: "reminders.review",
-    AttentionKind.OPEN_DISPUTES: "customers.index",
+    AttentionKind.OPEN_DISPUTES: "disputes.index",
     AttentionKind.BROKEN_PROMISES: "customers.index",
 }
 

@@ -42,10 +42,12 @@ DayStep = Callable[[Session, Organisation, date], list[AfterCommit]]
 def change_steps() -> list[ChangeStep]:
     """The steps run for customers whose accounts changed, in order."""
     from reminders import holds
+    from reminders.dispute_credits import close_settled_disputes
     from reminders.promises import keep_promises
 
-    # Promises first: a payment that keeps a promise is seen by the holds' rules after it.
-    return [keep_promises, holds.change_step]
+    # Disputes and promises first: the holds' rules then see the account as they left it (an
+    # invoice no longer disputed, a promise kept).
+    return [close_settled_disputes, keep_promises, holds.change_step]
 
 
 def day_steps() -> list[DayStep]:

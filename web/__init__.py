@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.connect import connect
     from web.customers import customers
     from web.dashboard import dashboard
+    from web.disputes import disputes
     from web.errors import register_error_pages
     from web.handoff_pages import handoff
     from web.headers import protect
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     areas = (
         dashboard,
         customers,
+        disputes,
         holds,
         promises,
         receivables,

@@ -54,14 +54,22 @@ def _handoff(organisation: Organisation, customer: Customer) -> dict[str, Any] |
     return handoff_panel(organisation, customer)
 
 
+def _disputes(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
+    from web.disputes import disputes_panel
+
+    return disputes_panel(organisation, customer)
+
+
 PANELS: list[tuple[str, str, PanelData]] = [
     ("hold", "customers/panels/hold.html", _hold),
+    ("disputes", "customers/panels/disputes.html", _disputes),
     ("promises", "customers/panels/promises.html", _promises),
     ("handoff", "customers/panels/handoff.html", _handoff),
 ]
 
 TIMELINE: dict[str, str] = {
     "promise": "customers/timeline/promise.html",
+    "dispute": "customers/timeline/dispute.html",
     "hold": "customers/timeline/hold.html",
     # the hand-off's customer.handed_off and customer.taken_back (the page words customer.note and
     # customer.chasing itself; the partial words any other customer.* generically)

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from reminders.dispatch import outbox
 from reminders.dispatch.models import READY, ActionStatus, CallOutcome, ReminderAction
 from reminders.dispatch.send import Skip, Written, preview
+from reminders.disputes import dispute_from_call
 from reminders.promises import PromiseSource
 from reminders.schedules.planner import settings_for
 from reminders.schedules.stages import Channel, Message
@@ -489,14 +490,7 @@ def call_outcome(organisation_id: int, action_id: int) -> ResponseReturnValue:
         outbox.record_outcome(db.session(), found, current_user.user.id, outcome, note)
         flash(str(_l("Call recorded: %(outcome)s.", outcome=OUTCOMES[outcome])))
         if outcome is CallOutcome.DISPUTED:
-            flash(
-                str(
-                    _l(
-                        "Only the call's outcome is recorded for now: disputes as records of their "
-                        "own come with a later release (issue #16)."
-                    )
-                )
-            )
+            _dispute_from_call(found.id, note)
     except outbox.NotAllowed:
         _handled_elsewhere()
         return redirect(url_for("reminders.calls", organisation_id=organisation_id))
@@ -514,6 +508,19 @@ def call_outcome(organisation_id: int, action_id: int) -> ResponseReturnValue:
             found.id,
         )
     return redirect(url_for("reminders.calls", organisation_id=organisation_id))
+
+
+def _dispute_from_call(action_id: int, note: str) -> None:
+    """A call recorded as disputed opens a dispute on the oldest open invoice it named."""
+    session = db.session()
+    after = dispute_from_call(session, action_id, current_user.user.id, note)
+    if after is None:
+        session.rollback()
+        flash(str(_l("No open invoice of this call is left to dispute: raise one from the customer's page.")))
+        return
+    session.commit()
+    after()
+    flash(str(_l("Dispute raised on the oldest invoice of the call; Relance stops chasing it.")))
 
 
 def _letters_to_post(organisation_id: int) -> list[ReminderAction]:

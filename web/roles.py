@@ -105,6 +105,11 @@ ROUTES: dict[str, Access] = {
     "reminders.mode": people_of_the_organisation(*RUNS_THE_BOOKS),
     "reminders.plan_now": people_of_the_organisation(*RUNS_THE_BOOKS),
     "reminders.calls": people_of_the_organisation(*EVERY_ROLE),
+    # Members chase customers and hear their disputes: every role raises, answers and resolves them.
+    "disputes.index": people_of_the_organisation(*EVERY_ROLE),
+    "disputes.open_one": people_of_the_organisation(*EVERY_ROLE),
+    "disputes.reply": people_of_the_organisation(*EVERY_ROLE),
+    "disputes.resolve": people_of_the_organisation(*EVERY_ROLE),
     "reminders.call_outcome": people_of_the_organisation(*EVERY_ROLE),
     "reminders.letters": people_of_the_organisation(*EVERY_ROLE),
     "reminders.batch": people_of_the_organisation(*EVERY_ROLE),

@@ -3,7 +3,7 @@ records (why, when, lifted when and why) and their outbox of ledger writes (mark
 contact), so that a hold is decided from the mirror and reaches the ledger once.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02 04:23:44.027899
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import runtime.db
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

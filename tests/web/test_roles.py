@@ -14,6 +14,7 @@ from sqlalchemy import select
 from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
 from integration.connections.oauth import TokenSet
 from reminders.dispatch.models import ReminderAction
+from reminders.disputes import Dispute
 from reminders.logos import check_logo, keep_logo
 from reminders.promises import Promise
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
@@ -99,6 +100,24 @@ def harbour(session, redis_client):  # type: ignore[no-untyped-def]
     return connection.organisation_id, connection.id, people
 
 
+def _a_dispute(organisation_id: int) -> int:
+    """An open dispute of the organisation, raised on its first customer if there is none."""
+    found = db.session.scalar(
+        select(Dispute.id).where(Dispute.organisation_id == organisation_id, Dispute.resolved_at.is_(None))
+    )
+    if found is None:
+        customer_id = db.session.scalar(
+            select(Customer.id).where(Customer.organisation_id == organisation_id)
+        )
+        dispute = Dispute(
+            organisation_id=organisation_id, customer_id=customer_id, invoice_ledger_id="i-roles"
+        )
+        db.session.add(dispute)
+        db.session.commit()
+        found = dispute.id
+    return found
+
+
 def url_of(rule, organisation_id: int, people: dict | None = None) -> str:  # type: ignore[no-untyped-def]
     people = people or {}
     values = {
@@ -121,6 +140,8 @@ def url_of(rule, organisation_id: int, people: dict | None = None) -> str:  # ty
         values["customer_id"] = db.session.scalar(
             select(Customer.id).where(Customer.organisation_id == organisation_id)
         )
+    if "dispute_id" in rule.arguments:
+        values["dispute_id"] = _a_dispute(organisation_id)
     if "schedule_id" in rule.arguments:
         schedule = db.session.scalar(select(Schedule).where(Schedule.organisation_id == organisation_id))
         values["schedule_id"] = schedule.id

@@ -136,14 +136,36 @@ def admin_blueprint(sandbox: XeroSandbox) -> Blueprint:
 
     @bp.post("/tenants/<tenant_id>/credits")
     def credit(tenant_id: str) -> Response:
+        """A credit for a contact; given an ``invoice_number`` (or ``invoice_id``), a credit of what
+        that invoice owes (unless ``amount`` says otherwise), allocated to it at once, as a
+        bookkeeper settling a dispute with a credit note would."""
         body = payload()
+        target = None
+        if body.get("invoice_id") or body.get("invoice_number"):
+            found = books(tenant_id)
+            target = next(
+                (
+                    i
+                    for i in found.invoices.values()
+                    if i.invoice_id == str(body.get("invoice_id", "")).lower()
+                    or (body.get("invoice_number") and i.invoice_number == body["invoice_number"])
+                ),
+                None,
+            )
+            if target is None:
+                return reply({"error": "no such invoice"}, 404)
+        amount = Decimal(str(body["amount"])) if "amount" in body else (target.amount_due if target else None)
+        if amount is None:
+            return reply({"error": "amount is required"}, 400)
         created = sandbox.create_credit(
-            body.get("kind", "Overpayment"),
-            body["contact_id"],
-            Decimal(str(body["amount"])),
+            body.get("kind", "CreditNote" if target is not None else "Overpayment"),
+            body.get("contact_id") or (target.contact_id if target is not None else ""),
+            amount,
             tenant_id=tenant_id,
         )
-        return reply({"id": created.credit_id, "kind": created.kind}, 201)
+        if target is not None:
+            books(tenant_id).allocate(created, target, min(amount, target.amount_due), sandbox.clock.today())
+        return reply({"id": created.credit_id, "kind": created.kind, "number": created.number}, 201)
 
     @bp.route("/faults", methods=["POST"])
     def arm_fault() -> Response:
