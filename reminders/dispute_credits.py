@@ -7,6 +7,7 @@ Run as a change step (reminders/loop.py) for the customers whose accounts the sy
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -31,7 +32,11 @@ def _settling_credit(
     allocated to it; or the invoice voided, or credited in full. Only what the ledger changed
     after the dispute opened counts: a credit the invoice had before is not the settlement.
     """
-    since = dispute.opened_at
+    # The ledgers stamp their changes to the second (QuickBooks' LastUpdatedTime, Xero's
+    # UpdatedDateUTC), on their own clocks: a credit made in the second the dispute opened reads as
+    # earlier than it. A second's margin keeps it (a credit a second before the dispute counting is
+    # the lesser harm than a settlement never seen).
+    since = dispute.opened_at.replace(microsecond=0) - timedelta(seconds=1)
     allocations = list(
         session.execute(
             select(Allocation.source_kind, Allocation.source_ledger_id).where(
