@@ -39,7 +39,9 @@ DayStep = Callable[[Session, Organisation, date], list[AfterCommit]]
 
 def change_steps() -> list[ChangeStep]:
     """The steps run for customers whose accounts changed, in order."""
-    return []
+    from reminders.discounts import settle_discounted_payments
+
+    return [settle_discounted_payments]
 
 
 def day_steps() -> list[DayStep]:

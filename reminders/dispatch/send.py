@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from integration.connections import Connection, ledger_for
 from integration.ledger import InvoiceRecord, InvoiceStatus, Ledger
+from reminders.discounts import StatedDiscount, stated_discount
 from reminders.dispatch.models import READY, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
 from reminders.models import CollectionSettings
@@ -221,7 +222,8 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
             if link:
                 links[record.ledger_id] = link
     settings = settings_for(session, organisation.id)
-    return _write(organisation, settings, customer, stage, action, owed, links, recipient, today)
+    discount = stated_discount(session, organisation.id, owed, today)
+    return _write(organisation, settings, customer, stage, action, owed, links, recipient, today, discount)
 
 
 def _write(
@@ -234,6 +236,7 @@ def _write(
     links: dict[str, str],
     recipient: str,
     today: date,
+    discount: StatedDiscount | None = None,
 ) -> Written:
     from reminders.schedules.templates import InvoiceLine, MessageContext, render
 
@@ -263,6 +266,9 @@ def _write(
         portal_link=None,
         on_hold=False,
         bank_details=None,
+        discount_percent=discount.percent if discount else None,
+        discount_deadline=discount.deadline if discount else None,
+        discounted_total=tuple(discount.discounted.items()) if discount else (),
     )
     if Channel(action.channel) is Channel.CALL:
         points = stage.talking_points.get(language) or stage.talking_points.get("en") or ""
@@ -301,7 +307,10 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
         (r for r in rows if r.ledger_id not in left_out), key=lambda r: (r.due_on or r.issued_on, r.number)
     )
     settings = settings_for(session, organisation.id)
-    return _write(organisation, settings, customer, stage, action, owed, {}, customer.email or "", today)
+    discount = stated_discount(session, organisation.id, owed, today)
+    return _write(
+        organisation, settings, customer, stage, action, owed, {}, customer.email or "", today, discount
+    )
 
 
 def locale_for(language: str, country: str) -> str:
