@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from runtime.tenancy import Organisation
 from sync.models import Customer
 
@@ -36,11 +38,15 @@ class Panel:
 
 PANELS: list[tuple[str, str, PanelData]] = []
 
-TIMELINE: dict[str, str] = {}
+TIMELINE: dict[str, str] = {
+    "discount": "customers/timeline/discount.html",  # an early-payment discount settled
+}
 
 # The settings pages the collections features add, linked from the organisation's settings page:
 # (endpoint taking ``organisation_id``, its label as a lazy string).
-SETTINGS_PAGES: list[tuple[str, Any]] = []
+SETTINGS_PAGES: list[tuple[str, Any]] = [
+    ("discounts.terms", _l("Early-payment discounts")),
+]
 
 
 def panels_for(organisation: Organisation, customer: Customer) -> list[Panel]:
