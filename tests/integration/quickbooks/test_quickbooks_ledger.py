@@ -587,7 +587,7 @@ def test_it_answers_every_method_of_the_ledger_interface():
     for name in methods:
         expected = list(inspect.signature(getattr(Ledger, name)).parameters)
         assert list(inspect.signature(getattr(QuickBooksLedger, name)).parameters) == expected, name
-    assert len(methods) == 12 and QuickBooksLedger.max_page_size == 1000
+    assert len(methods) == 13 and QuickBooksLedger.max_page_size == 1000
 
 
 # Under the strictest reading of what Intuit documents -------------------------------------------

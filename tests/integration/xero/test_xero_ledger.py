@@ -560,4 +560,4 @@ def test_it_answers_every_method_of_the_ledger_interface():
     for name in methods:
         expected = list(inspect.signature(getattr(Ledger, name)).parameters)
         assert list(inspect.signature(getattr(XeroLedger, name)).parameters) == expected, name
-    assert len(methods) == 12 and XeroLedger.max_page_size == 1000
+    assert len(methods) == 13 and XeroLedger.max_page_size == 1000
