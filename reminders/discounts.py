@@ -2,8 +2,11 @@
 invoice credited in the ledger when the customer pays the discounted amount in time.
 
 "3/10 net 30" reads: the invoice is due in full 30 days after its date, and 3% may be taken off if
-it is paid within 10 days of that date (https://www.investopedia.com/terms/n/net30.asp; the
-discount is on the invoice's total as sent, tax included, since the customer pays that total).
+it is paid within 10 days of that date (collections.md in the team's references: "3% off if paid
+within 10 days, otherwise the full amount within 30"; the same reading of 2/10 net 30 at
+https://homeshake.us/business-finance/2-10-net-30-payment-terms-904f927d6cd28e8e). The discount is
+Relance's choice on the invoice's total as sent, tax included, since that total is what the
+customer pays; day 10 itself still counts.
 
 Which invoices. An organisation's terms apply, by its choice, to every invoice, or only to those
 whose own terms match: invoices due ``net_days`` after their date (Xero keeps no terms on an
@@ -46,6 +49,8 @@ CENT = Decimal("0.01")
 SETTLED_ACTION = "discount.settled"
 TERMS_ACTION = "discount.terms"
 CREDIT_SOURCES = ("credit_note",)  # allocations that are not money received
+# How long a kept settlement is left to the job queued with it before the sweep queues it again.
+PENDING_GRACE = timedelta(minutes=10)
 
 
 class AppliesTo:
@@ -279,7 +284,31 @@ def settle_discounted_payments(
 
 def queue_credit(settlement: DiscountSettlement) -> None:
     """Queue the credit note's job (after the transaction that kept the settlement committed)."""
-    jobs.enqueue_once(credit_the_rest, settlement.id, job_id=f"discount-credit-{settlement.id}")
+    jobs.enqueue_once(credit_the_rest, settlement.id, job_id=credit_job_id(settlement))
+
+
+def requeue_pending_credits() -> int:
+    """Periodic job: queue the credit of every settlement still pending or interrupted a while
+    after it was kept, unless its job waits (kept while Redis was away, a job lost, a worker
+    killed mid-call: the key makes the call safe to repeat). Returns how many were queued."""
+    session = db.session()
+    since = clock.now() - PENDING_GRACE
+    waiting = session.scalars(
+        select(DiscountSettlement).where(
+            DiscountSettlement.status.in_((SettlementStatus.PENDING, SettlementStatus.CREDITING)),
+            DiscountSettlement.created_at < since,
+        )
+    ).all()
+    queued = 0
+    for settlement in waiting:
+        if jobs.enqueue_once(credit_the_rest, settlement.id, job_id=credit_job_id(settlement)) is not None:
+            queued += 1
+    return queued
+
+
+def credit_job_id(settlement: DiscountSettlement) -> str:
+    """One queued credit per settlement."""
+    return f"discount-credit-{settlement.id}"
 
 
 # --- the job -----------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ only once something applies it. Through the API that is a Payment of TotalAmt 0 
 the invoice and the credit memo for the same amount (quickbooks-details.md 3.2 and 3.3; "a
 zero-dollar payment, which is the link between the Credit Memo and the Invoice",
 https://docs.breadwinner.com/quickbooks/applying-credit-to-an-invoice). The company preference
-"Automatically apply credits" (Preferences.SalesFormsPrefs.AutoApplyCredit) acts when a person
-next receives a payment in QuickBooks, not on a memo created through the API, so Relance links
-both itself rather than leave the invoice open until then.
+"Automatically apply credits" (Preferences.SalesFormsPrefs.AutoApplyCredit) is documented for
+people working in QuickBooks, not for a memo created through the API, so Relance links both
+itself rather than leave the invoice open until someone does.
 
 Credit hold. QuickBooks Online has no on-hold flag for a customer. Custom fields on customers
 need Intuit's whitelisted ``app-foundations.custom-field-definitions`` scope (quickbooks-details.md

@@ -203,6 +203,26 @@ def test_a_credit_interrupted_after_the_ledger_made_it_is_finished_with_the_same
     assert (settled.status, settled.credit_note_ledger_id) == (SettlementStatus.CREDITED, made.ledger_id)
 
 
+def test_a_settlement_whose_job_was_lost_is_credited_by_the_sweep(xero) -> None:  # type: ignore[no-untyped-def]
+    from reminders.discounts import requeue_pending_credits
+    from runtime import clock, jobs
+
+    terms(xero.session, xero.organisation_id)
+    _discounted_xero_invoice(xero, paid_days_after_issue=5)
+    loop.react_to_account_changes()
+    for name in jobs.QUEUES:
+        jobs.queue(name).empty()  # the job is lost (Redis restarted, say)
+    assert requeue_pending_credits() == 0  # too soon: the job queued with it may still come
+
+    clock.travel_to(clock.now() + timedelta(minutes=11))
+    assert requeue_pending_credits() == 1
+    run_jobs()
+
+    assert len(xero_credit_notes(xero.sandbox)) == 1
+    xero.session.expire_all()
+    assert xero.session.scalars(select(DiscountSettlement.status)).one() == SettlementStatus.CREDITED
+
+
 def test_a_discounted_payment_made_after_the_deadline_is_not_credited(xero) -> None:  # type: ignore[no-untyped-def]
     terms(xero.session, xero.organisation_id)
     invoice = _discounted_xero_invoice(xero, paid_days_after_issue=11)
