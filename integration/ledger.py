@@ -195,6 +195,20 @@ class Ledger(Protocol):
         """Raise an invoice for a late-payment fee."""
         ...
 
+    def create_credit_note(
+        self,
+        contact_ledger_id: str,
+        invoice_ledger_id: str,
+        amount: Decimal,
+        currency: str,
+        description: str,
+        key: str = "",
+    ) -> CreditNoteRecord:
+        """Raise an approved credit note for ``amount`` and apply it to the invoice, so the
+        invoice's amount due falls by that much. ``key`` (hex, at most 32 characters) names the
+        logical write: the same key again replays the first answer instead of crediting twice."""
+        ...
+
 
 class LedgerError(Exception):
     """A ledger call failed in a way the caller must decide about."""

@@ -5,6 +5,7 @@ import; a new models module is added here.
 """
 
 import integration.connections  # noqa: F401
+import reminders.discounts
 import reminders.dispatch.models
 import reminders.disputes
 import reminders.handoff

@@ -42,12 +42,13 @@ DayStep = Callable[[Session, Organisation, date], list[AfterCommit]]
 def change_steps() -> list[ChangeStep]:
     """The steps run for customers whose accounts changed, in order."""
     from reminders import holds
+    from reminders.discounts import settle_discounted_payments
     from reminders.dispute_credits import close_settled_disputes
     from reminders.promises import keep_promises
 
     # Disputes and promises first: the holds' rules then see the account as they left it (an
     # invoice no longer disputed, a promise kept).
-    return [close_settled_disputes, keep_promises, holds.change_step]
+    return [close_settled_disputes, keep_promises, settle_discounted_payments, holds.change_step]
 
 
 def day_steps() -> list[DayStep]:

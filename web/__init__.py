@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.connect import connect
     from web.customers import customers
     from web.dashboard import dashboard
+    from web.discounts import discounts
     from web.disputes import disputes
     from web.errors import register_error_pages
     from web.handoff_pages import handoff
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     areas = (
         dashboard,
         customers,
+        discounts,
         disputes,
         holds,
         promises,

@@ -74,6 +74,7 @@ TIMELINE: dict[str, str] = {
     # the hand-off's customer.handed_off and customer.taken_back (the page words customer.note and
     # customer.chasing itself; the partial words any other customer.* generically)
     "customer": "customers/timeline/customer.html",
+    "discount": "customers/timeline/discount.html",  # an early-payment discount settled
 }
 
 # The settings pages the collections features add, linked from the organisation's settings page:
@@ -81,6 +82,7 @@ TIMELINE: dict[str, str] = {
 SETTINGS_PAGES: list[tuple[str, Any]] = [
     ("holds.rules", _l("Credit holds")),
     ("promises.settings", _l("Promises to pay")),
+    ("discounts.terms", _l("Early-payment discounts")),
     ("handoff.settings", _l("Collection agency hand-off")),
 ]
 

@@ -3,6 +3,7 @@
 Each package owns its jobs; this list only says when they run.
 """
 
+from reminders.discounts import requeue_pending_credits
 from reminders.dispatch.outbox import plan_and_dispatch
 from reminders.hold_writes import requeue_pending_hold_writes
 from reminders.loop import react_to_account_changes
@@ -37,6 +38,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # What the sync saw change (a payment, a credit note): promises kept, holds lifted, disputes
     # closed (reminders/loop.py), within a minute of the sync.
     PeriodicJob(react_to_account_changes, queue_name="default", interval=60),
+    # Early-payment discounts kept whose credit note's job was lost or interrupted.
+    PeriodicJob(requeue_pending_credits, queue_name="default", interval=300),
     # Notices to the team (a hold placed, a promise broken) whose job was lost or failed.
     PeriodicJob(sweep_team_notices, queue_name="low", interval=300),
     # Credit holds placed or lifted whose ledger write is still pending (a lost job).

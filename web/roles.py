@@ -142,6 +142,8 @@ ROUTES: dict[str, Access] = {
     "schedules.preview": people_of_the_organisation(*EVERY_ROLE),
     "schedules.apply": people_of_the_organisation(*RUNS_THE_BOOKS),
     "settings.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
+    # Early-payment discount terms (web/discounts.py): what the business offers, as its settings.
+    "discounts.terms": people_of_the_organisation(*RUNS_THE_BOOKS),
     # Everyone of the organisation sees its logo (on its pages, reminders and reports).
     "settings.logo": people_of_the_organisation(*EVERY_ROLE),
     # The team (TEAM RULES below): everyone sees it and may leave; owners and accountants invite,

@@ -218,3 +218,17 @@ class QuickBooksLedger:
     ) -> InvoiceRecord:
         """An invoice with one line on the "Late payment fee" service item."""
         return self._writes.create_late_fee_invoice(contact_ledger_id, amount, currency, description, due_on)
+
+    def create_credit_note(
+        self,
+        contact_ledger_id: str,
+        invoice_ledger_id: str,
+        amount: Decimal,
+        currency: str,
+        description: str,
+        key: str = "",
+    ) -> CreditNoteRecord:
+        """A CreditMemo applied to the invoice by a zero Payment linking both (see writes.py)."""
+        return self._writes.create_credit_note(
+            contact_ledger_id, invoice_ledger_id, amount, currency, description, key
+        )

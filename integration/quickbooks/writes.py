@@ -1,4 +1,13 @@
-"""What Relance writes back to QuickBooks: notes, the credit hold, late-fee invoices.
+"""What Relance writes back to QuickBooks: notes, the credit hold, late-fee invoices, credit memos.
+
+Credit memos. A CreditMemo is credit on the customer's account; it reduces an invoice's Balance
+only once something applies it. Through the API that is a Payment of TotalAmt 0 whose lines link
+the invoice and the credit memo for the same amount (quickbooks-details.md 3.2 and 3.3; "a
+zero-dollar payment, which is the link between the Credit Memo and the Invoice",
+https://docs.breadwinner.com/quickbooks/applying-credit-to-an-invoice). The company preference
+"Automatically apply credits" (Preferences.SalesFormsPrefs.AutoApplyCredit) is documented for
+people working in QuickBooks, not for a memo created through the API, so Relance links both
+itself rather than leave the invoice open until someone does.
 
 Credit hold. QuickBooks Online has no on-hold flag for a customer. Custom fields on customers
 need Intuit's whitelisted ``app-foundations.custom-field-definitions`` scope (quickbooks-details.md
@@ -11,6 +20,7 @@ and release also leaves a dated Attachable note on the customer as history.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import textwrap
@@ -21,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from quickbooks.exceptions import QuickbooksException
 
-from integration.ledger import InvoiceRecord, LedgerError, LedgerRejected, NoteTarget
+from integration.ledger import (
+    Allocation,
+    CreditNoteRecord,
+    InvoiceRecord,
+    LedgerError,
+    LedgerRejected,
+    NoteTarget,
+)
 from runtime import clock
 
 from . import mapping
@@ -35,6 +52,7 @@ NUMBERING_ROOM = len("(99/99) ")
 HOLD_MARK = "[Relance: on hold since {day}]"
 HOLD_LINE = re.compile(r"^\[Relance: on hold since [0-9-]+\]\n?", re.MULTILINE)
 LATE_FEE_ITEM = "Late payment fee"
+CREDIT_ITEM = "Early payment discount"
 CENT = Decimal("0.01")
 STALE_OBJECT = "5010"  # quickbooks-details.md 7.1
 
@@ -71,10 +89,14 @@ class QuickBooksWrites:
         self.ledger = ledger
         self.client = ledger.client
         self._late_fee_item_id = late_fee_item_id
+        self._credit_item: str | None = None
 
-    def _create(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _create(self, entity: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+        """POST one entity; a ``request_id`` makes QuickBooks answer a repeat with the first answer
+        instead of creating it again (requestid, unique per company, at most 50 characters: BREQ,
+        quickbooks-details.md 2)."""
         with ledger_errors():
-            return self.client.create_object(entity, dumps(body)).get(entity) or {}
+            return self.client.create_object(entity, dumps(body), request_id=request_id).get(entity) or {}
 
     def write_note(self, target: NoteTarget, ledger_id: str, text: str) -> None:
         """One Attachable per part; IncludeOnSend false keeps it off what the customer receives."""
@@ -183,6 +205,92 @@ class QuickBooksWrites:
                     )["Id"]
                 )
         return self._late_fee_item_id
+
+    def _credit_item_id(self) -> str:
+        """The "Early payment discount" service item a credit memo's line is on: found or made."""
+        if self._credit_item is None:
+            found = mapping.query_rows(
+                self.ledger.query(
+                    f"SELECT * FROM Item WHERE Name = '{CREDIT_ITEM}' AND Active = true MAXRESULTS 1"  # noqa: S608
+                ),
+                "Item",
+            )
+            if found:
+                self._credit_item = str(found[0]["Id"])
+            else:
+                self._credit_item = str(
+                    self._create(
+                        "Item",
+                        {
+                            "Name": CREDIT_ITEM,
+                            "Type": "Service",
+                            "IncomeAccountRef": {"value": self._income_account_id()},
+                        },
+                    )["Id"]
+                )
+        return self._credit_item
+
+    def create_credit_note(
+        self,
+        contact_ledger_id: str,
+        invoice_ledger_id: str,
+        amount: Decimal,
+        currency: str,
+        description: str,
+        key: str = "",
+    ) -> CreditNoteRecord:
+        """A CreditMemo for ``amount``, then the zero Payment that applies it to the invoice (see
+        the module docstring). Each POST has a requestid derived from ``key``."""
+        today = clock.today()
+        memo = self._create(
+            "CreditMemo",
+            {
+                "CustomerRef": {"value": str(contact_ledger_id)},
+                "TxnDate": today.isoformat(),
+                "CurrencyRef": {"value": currency.upper()},
+                "Line": [
+                    {
+                        "DetailType": "SalesItemLineDetail",
+                        "Amount": _amount(amount),
+                        "Description": description,
+                        "SalesItemLineDetail": {
+                            "ItemRef": {"value": self._credit_item_id()},
+                            "Qty": 1,
+                            "UnitPrice": _amount(amount),
+                        },
+                    }
+                ],
+            },
+            request_id=f"{key}-memo" if key else None,
+        )
+        if not memo.get("Id"):
+            raise LedgerRejected("QuickBooks did not return the credit memo")
+        self._create(
+            "Payment",
+            {
+                "CustomerRef": {"value": str(contact_ledger_id)},
+                "TotalAmt": 0,
+                "TxnDate": today.isoformat(),
+                "CurrencyRef": {"value": currency.upper()},
+                "Line": [
+                    {
+                        "Amount": _amount(amount),
+                        "LinkedTxn": [{"TxnId": str(invoice_ledger_id), "TxnType": "Invoice"}],
+                    },
+                    {
+                        "Amount": _amount(amount),
+                        "LinkedTxn": [{"TxnId": str(memo["Id"]), "TxnType": "CreditMemo"}],
+                    },
+                ],
+            },
+            request_id=f"{key}-apply" if key else None,
+        )
+        record = mapping.credit_note_record(memo)
+        return dataclasses.replace(
+            record,
+            remaining_credit=max(record.remaining_credit - amount, Decimal("0")),
+            allocations=(Allocation(str(invoice_ledger_id), amount, today),),
+        )
 
     def _income_account_id(self) -> str:
         """A service item needs an income account; the first active Income account is used."""

@@ -200,6 +200,20 @@ class XeroLedger:
         """An approved (AUTHORISED) sales invoice with one line for the fee."""
         return self._writes.create_late_fee_invoice(contact_ledger_id, amount, currency, description, due_on)
 
+    def create_credit_note(
+        self,
+        contact_ledger_id: str,
+        invoice_ledger_id: str,
+        amount: Decimal,
+        currency: str,
+        description: str,
+        key: str = "",
+    ) -> CreditNoteRecord:
+        """An approved sales credit note with one line, allocated to the invoice in full."""
+        return self._writes.create_credit_note(
+            contact_ledger_id, invoice_ledger_id, amount, currency, description, key
+        )
+
     @staticmethod
     def idempotency_key() -> str:
         """One key per logical write, reused by its retries (Idempotency-Key, max 128 chars, OAS-ACC)."""

@@ -1,4 +1,5 @@
-"""What Relance writes back to Xero: History notes, the credit-hold contact group, late-fee invoices.
+"""What Relance writes back to Xero: History notes, the credit-hold contact group, late-fee invoices,
+credit notes applied to an invoice.
 
 Kept apart from the reads because it changes for other reasons (what the accountant should see
 in Xero), and because every write carries an Idempotency-Key so a retried call cannot write twice.
@@ -6,16 +7,21 @@ in Xero), and because every write carries an Idempotency-Key so a retried call c
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from xero_python.accounting import (
+    Allocation,
+    Allocations,
     Contact,
     ContactGroup,
     ContactGroups,
     Contacts,
+    CreditNote,
+    CreditNotes,
     CurrencyCode,
     HistoryRecord,
     HistoryRecords,
@@ -25,7 +31,8 @@ from xero_python.accounting import (
     LineItem,
 )
 
-from integration.ledger import InvoiceRecord, LedgerRejected, NoteTarget
+from integration.ledger import Allocation as AllocationRecord
+from integration.ledger import CreditNoteRecord, InvoiceRecord, LedgerRejected, NoteTarget
 from runtime import clock
 
 from . import mapping
@@ -56,10 +63,13 @@ def note_parts(text: str) -> list[str]:
 class XeroWrites:
     """The write side of one XeroLedger."""
 
-    def __init__(self, ledger: XeroLedger, late_fee_account_code: str) -> None:
+    def __init__(
+        self, ledger: XeroLedger, late_fee_account_code: str, credit_account_code: str = "200"
+    ) -> None:
         self.ledger = ledger
         self.api = ledger.api
         self.late_fee_account_code = late_fee_account_code
+        self.credit_account_code = credit_account_code
         self._hold_group_id: str | None = None
 
     def write_note(self, target: NoteTarget, ledger_id: str, text: str) -> None:
@@ -128,6 +138,63 @@ class XeroWrites:
         except (NotFound, LedgerRejected):
             # Xero refuses to remove a contact that is not a member; released is released.
             return
+
+    def create_credit_note(
+        self,
+        contact_ledger_id: str,
+        invoice_ledger_id: str,
+        amount: Decimal,
+        currency: str,
+        description: str,
+        key: str = "",
+    ) -> CreditNoteRecord:
+        """PUT /CreditNotes (ACCRECCREDIT, AUTHORISED: only an approved note can be allocated),
+        then PUT /CreditNotes/{id}/Allocations for the whole amount (xero_accounting.yaml
+        operationId createCreditNoteAllocation; xero-details.md 4.5). Each call carries its own
+        Idempotency-Key derived from ``key``, so a retry after either call replays it in Xero:
+        the same credit note comes back and is not allocated twice."""
+        try:
+            currency_code = CurrencyCode(currency.upper())
+        except ValueError:
+            raise LedgerRejected(f"Xero does not know the currency {currency!r}") from None
+        today = clock.today()
+        note = CreditNote(
+            type="ACCRECCREDIT",
+            contact=Contact(contact_id=contact_ledger_id),
+            line_items=[
+                LineItem(
+                    description=description,
+                    quantity=Decimal(1),
+                    unit_amount=amount,
+                    account_code=self.credit_account_code,
+                )
+            ],
+            date=today,
+            currency_code=currency_code,
+            line_amount_types=LineAmountTypes.NOTAX,
+            status="AUTHORISED",
+        )
+        answer = self.ledger.call(
+            self.api.create_credit_notes,
+            credit_notes=CreditNotes(credit_notes=[note]),
+            idempotency_key=f"{key}-note" if key else self.ledger.idempotency_key(),
+        )
+        created = (answer.get("CreditNotes") or [None])[0]
+        if not created or not created.get("CreditNoteID"):
+            raise LedgerRejected("Xero did not return the credit note")
+        record = mapping.credit_note_record(created)
+        allocation = Allocation(invoice=Invoice(invoice_id=invoice_ledger_id), amount=amount, date=today)
+        self.ledger.call(
+            self.api.create_credit_note_allocation,
+            credit_note_id=record.ledger_id,
+            allocations=Allocations(allocations=[allocation]),
+            idempotency_key=f"{key}-allocation" if key else self.ledger.idempotency_key(),
+        )
+        return dataclasses.replace(
+            record,
+            remaining_credit=record.remaining_credit - amount,
+            allocations=(*record.allocations, AllocationRecord(invoice_ledger_id, amount, today)),
+        )
 
     def create_late_fee_invoice(
         self, contact_ledger_id: str, amount: Decimal, currency: str, description: str, due_on: date

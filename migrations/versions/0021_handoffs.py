@@ -7,7 +7,7 @@ whom it was taken back; while one is open Relance chases nothing of that custome
 (reminders/handoff.py).
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-02
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import runtime.db
 
 revision: str = "0021"
-down_revision: str | None = "0018"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

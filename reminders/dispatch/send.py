@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from integration.connections import Connection, ledger_for
 from integration.ledger import InvoiceRecord, InvoiceStatus, Ledger
 from reminders import holds
+from reminders.discounts import StatedDiscount, stated_discount
 from reminders.dispatch.models import READY, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
 from reminders.handoff import open_handoff
@@ -227,7 +228,20 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
                 links[record.ledger_id] = link
     settings = settings_for(session, organisation.id)
     on_hold = holds.is_on_hold(session, organisation.id, customer.id)
-    return _write(organisation, settings, customer, stage, action, owed, links, recipient, today, on_hold)
+    discount = stated_discount(session, organisation.id, owed, today)
+    return _write(
+        organisation,
+        settings,
+        customer,
+        stage,
+        action,
+        owed,
+        links,
+        recipient,
+        today,
+        on_hold=on_hold,
+        discount=discount,
+    )
 
 
 def _write(
@@ -240,7 +254,9 @@ def _write(
     links: dict[str, str],
     recipient: str,
     today: date,
+    *,
     on_hold: bool = False,
+    discount: StatedDiscount | None = None,
 ) -> Written:
     from reminders.schedules.templates import InvoiceLine, MessageContext, render
 
@@ -270,6 +286,9 @@ def _write(
         portal_link=None,
         on_hold=on_hold,
         bank_details=None,
+        discount_percent=discount.percent if discount else None,
+        discount_deadline=discount.deadline if discount else None,
+        discounted_total=tuple(discount.discounted.items()) if discount else (),
     )
     if Channel(action.channel) is Channel.CALL:
         points = stage.talking_points.get(language) or stage.talking_points.get("en") or ""
@@ -309,8 +328,19 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
     )
     settings = settings_for(session, organisation.id)
     on_hold = holds.is_on_hold(session, organisation.id, customer.id)
+    discount = stated_discount(session, organisation.id, owed, today)
     return _write(
-        organisation, settings, customer, stage, action, owed, {}, customer.email or "", today, on_hold
+        organisation,
+        settings,
+        customer,
+        stage,
+        action,
+        owed,
+        {},
+        customer.email or "",
+        today,
+        on_hold=on_hold,
+        discount=discount,
     )
 
 

@@ -107,6 +107,10 @@ A quick note ahead of the due date: {% if invoice_count > 1 %}the invoices below
 {{ invoices_table }}
 
 Could you confirm that everything arrived as expected and that the {% if invoice_count > 1 %}invoices are{% else %}invoice is{% endif %} clear and correct? If anything is missing or needs changing, just reply to this email and we will put it right before the due date. Otherwise, thank you for scheduling the payment of {{ total_due }}.
+{% if discount_open %}
+
+Early-payment discount: {{ discount_percent }} off if paid by {{ discount_deadline }}, that is {{ discounted_total }}{% if invoice_count > 1 %} for the invoices it applies to{% endif %}.
+{% endif %}
 """
             + _PAY_EN
             + _KIND_EN,
@@ -121,6 +125,10 @@ Nous nous permettons de vous rappeler que {% if invoice_count > 1 %}les factures
 {{ invoices_table }}
 
 Pourriez-vous nous confirmer que la livraison ou la prestation s'est bien déroulée et que {% if invoice_count > 1 %}les factures sont claires et exactes{% else %}la facture est claire et exacte{% endif %} ? S'il manque quoi que ce soit ou si une correction est nécessaire, il vous suffit de répondre à ce courriel : nous y remédierons avant l'échéance. Dans le cas contraire, nous vous remercions de bien vouloir programmer le règlement de {{ total_due }}.
+{% if discount_open %}
+
+Escompte pour paiement anticipé : {{ discount_percent }} de remise pour un règlement au plus tard le {{ discount_deadline }}, soit {{ discounted_total }}{% if invoice_count > 1 %} pour les factures concernées{% endif %}.
+{% endif %}
 """
             + _PAY_FR
             + _KIND_FR,

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.lists import format_list
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from jinja2 import TemplateSyntaxError, meta, nodes
 
 from reminders.schedules.layout import email_html, html_table, locale_of, text_table
@@ -76,6 +76,11 @@ class MessageContext:
     # Babel's locale for money and dates, when the organisation's country refines the language
     # ("en_NZ" writes NZ$ as $, "fr_CA" writes 1 000,00 $); the language's own otherwise.
     locale: str | None = None
+    # An early-payment discount still open on some of the invoices (reminders/discounts.py): its
+    # rate, the earliest deadline among them, and what to pay by then, by currency.
+    discount_percent: Decimal | None = None
+    discount_deadline: date | None = None
+    discounted_total: tuple[tuple[str, Decimal], ...] = ()
 
     @property
     def formatting_locale(self) -> str:
@@ -183,6 +188,24 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "en": "Your bank details for payment by transfer",
         "fr": "Vos coordonnées bancaires pour un virement",
     },
+    "discount_open": {
+        "en": "Whether an early-payment discount is still open, for a condition: "
+        "{% if discount_open %}…{% endif %}",
+        "fr": "Si un escompte pour paiement anticipé est encore ouvert, pour une condition : "
+        "{% if discount_open %}…{% endif %}",
+    },
+    "discount_percent": {
+        "en": "The early-payment discount's rate (“3%”)",
+        "fr": "Le taux de l'escompte pour paiement anticipé (« 3 % »)",
+    },
+    "discount_deadline": {
+        "en": "The last day to pay at the discounted price",
+        "fr": "Le dernier jour pour payer au prix escompté",
+    },
+    "discounted_total": {
+        "en": "What to pay by that day, discount taken, in each currency",
+        "fr": "Le montant à régler d'ici là, escompte déduit, dans chaque devise",
+    },
 }
 
 PROBLEMS: dict[str, dict[str, str]] = {
@@ -250,6 +273,13 @@ def _day(value: date | None, locale: str) -> str:
     return format_date(value, "medium", locale=locale) if value else ""
 
 
+def _percent(value: Decimal | None, context: MessageContext) -> str:
+    if value is None:
+        return ""
+    number = format_decimal(value.normalize(), locale=context.formatting_locale)
+    return f"{number}\u202f%" if context.language == "fr" else f"{number}%"  # French: 3 % (espace fine)
+
+
 def _totals(totals: Mapping[str, Decimal], locale: str) -> str:
     amounts = [_money(amount, currency, locale) for currency, amount in totals.items()]
     return format_list(amounts, locale=locale) if amounts else ""
@@ -296,6 +326,10 @@ def _values(context: MessageContext, *, html: bool) -> dict[str, Any]:
         "portal_link": context.portal_link or "",
         "on_hold": context.on_hold,
         "bank_details": context.bank_details or "",
+        "discount_open": bool(context.discounted_total and context.discount_deadline),
+        "discount_percent": _percent(context.discount_percent, context),
+        "discount_deadline": _day(context.discount_deadline, where),
+        "discounted_total": _totals(dict(context.discounted_total), where),
     }
 
 

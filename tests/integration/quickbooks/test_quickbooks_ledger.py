@@ -467,6 +467,36 @@ def test_an_inactive_late_fee_item_is_made_active_again_not_duplicated(make_ledg
     assert [(i.id, i.body["Active"]) for i in items] == [(item.id, True)]
 
 
+def test_credit_memo_is_applied_so_the_invoice_balance_falls_to_zero(ledger, company):
+    buyer = customer(company, "Early Payer")
+    bill = invoice(company, buyer.id, "100.00")
+    pay(company, buyer.id, "97.00", [(bill.id, "Invoice", "97.00")])
+
+    record = ledger.create_credit_note(buyer.id, bill.id, Decimal("3.00"), "USD", "Early-payment discount")
+
+    assert company.get("Invoice", bill.id).body["Balance"] == Decimal("0")
+    memo = company.get("CreditMemo", record.ledger_id).body
+    assert (memo["TotalAmt"], memo["RemainingCredit"]) == (Decimal("3.00"), Decimal("0"))
+    assert memo["Line"][0]["Description"] == "Early-payment discount"
+    assert (record.total, record.remaining_credit) == (Decimal("3"), Decimal("0"))
+    assert [(a.invoice_ledger_id, a.amount) for a in record.allocations] == [(bill.id, Decimal("3.00"))]
+
+
+def test_a_credit_memo_retried_with_its_key_is_raised_and_applied_once(make_ledger, company):
+    buyer = customer(company, "Early Payer")
+    bill = invoice(company, buyer.id, "100.00")
+    pay(company, buyer.id, "97.00", [(bill.id, "Invoice", "97.00")])
+    key = "b" * 32
+
+    first = make_ledger().create_credit_note(buyer.id, bill.id, Decimal("3.00"), "USD", "discount", key)
+    again = make_ledger().create_credit_note(buyer.id, bill.id, Decimal("3.00"), "USD", "discount", key)
+
+    assert again.ledger_id == first.ledger_id
+    assert len(company.live("CreditMemo")) == 1
+    assert len([p for p in company.live("Payment") if p.body["TotalAmt"] == 0]) == 1
+    assert company.get("Invoice", bill.id).body["Balance"] == Decimal("0")
+
+
 def test_validation_fault_is_rejected_with_intuits_message(ledger):
     with pytest.raises(LedgerRejected, match="Invalid Reference Id"):
         ledger.create_late_fee_invoice("424242", Decimal("5"), "USD", "fee", date(2027, 1, 1))
@@ -557,7 +587,7 @@ def test_it_answers_every_method_of_the_ledger_interface():
     for name in methods:
         expected = list(inspect.signature(getattr(Ledger, name)).parameters)
         assert list(inspect.signature(getattr(QuickBooksLedger, name)).parameters) == expected, name
-    assert len(methods) == 12 and QuickBooksLedger.max_page_size == 1000
+    assert len(methods) == 13 and QuickBooksLedger.max_page_size == 1000
 
 
 # Under the strictest reading of what Intuit documents -------------------------------------------

@@ -393,6 +393,51 @@ def test_late_fee_invoice_is_authorised_with_one_line(ledger, xero_sandbox):
     )
 
 
+def test_credit_note_is_approved_and_allocated_so_the_invoice_owes_nothing(ledger, xero_sandbox):
+    contact = xero_sandbox.create_contact("Early Payer")
+    invoice = xero_sandbox.create_invoice(contact.contact_id, Decimal("100.00"))  # 115.00 with GST
+    xero_sandbox.pay_invoice(invoice.invoice_id, Decimal("112.00"))
+
+    record = ledger.create_credit_note(
+        contact.contact_id, invoice.invoice_id, Decimal("3.00"), "NZD", "Early-payment discount"
+    )
+
+    stored = xero_sandbox.books.find_invoice(invoice.invoice_id)
+    assert (stored.amount_due, stored.amount_credited, stored.status) == (
+        Decimal("0"),
+        Decimal("3.00"),
+        "PAID",
+    )
+    [credit] = [c for c in xero_sandbox.books.credits.values() if c.kind == "CreditNote"]
+    assert (credit.type, credit.status, credit.total) == ("ACCRECCREDIT", "PAID", Decimal("3.00"))
+    assert (record.ledger_id, record.total, record.remaining_credit) == (
+        credit.credit_id,
+        Decimal("3.00"),
+        Decimal("0"),
+    )
+    assert [(a.invoice_ledger_id, a.amount) for a in record.allocations] == [
+        (invoice.invoice_id, Decimal("3.00"))
+    ]
+
+
+def test_a_credit_note_retried_with_its_key_is_raised_once(make_ledger, xero_sandbox):
+    contact = xero_sandbox.create_contact("Early Payer")
+    invoice = xero_sandbox.create_invoice(contact.contact_id, Decimal("100.00"))  # 115.00 with GST
+    xero_sandbox.pay_invoice(invoice.invoice_id, Decimal("112.00"))
+    key = "a" * 32
+
+    first = make_ledger().create_credit_note(
+        contact.contact_id, invoice.invoice_id, Decimal("3.00"), "NZD", "discount", key
+    )
+    again = make_ledger().create_credit_note(
+        contact.contact_id, invoice.invoice_id, Decimal("3.00"), "NZD", "discount", key
+    )
+
+    assert again.ledger_id == first.ledger_id
+    assert len([c for c in xero_sandbox.books.credits.values() if c.kind == "CreditNote"]) == 1
+    assert xero_sandbox.books.find_invoice(invoice.invoice_id).amount_credited == Decimal("3.00")
+
+
 def test_validation_error_is_rejected_with_xeros_message(ledger):
     with pytest.raises(LedgerRejected, match="could not be found"):
         ledger.create_late_fee_invoice(
@@ -515,4 +560,4 @@ def test_it_answers_every_method_of_the_ledger_interface():
     for name in methods:
         expected = list(inspect.signature(getattr(Ledger, name)).parameters)
         assert list(inspect.signature(getattr(XeroLedger, name)).parameters) == expected, name
-    assert len(methods) == 12 and XeroLedger.max_page_size == 1000
+    assert len(methods) == 13 and XeroLedger.max_page_size == 1000
