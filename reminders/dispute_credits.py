@@ -32,20 +32,22 @@ def _settling_credit(
     allocated to it; or the invoice voided, or credited in full. Only what the ledger changed
     after the dispute opened counts: a credit the invoice had before is not the settlement.
     """
-    # The ledgers stamp their changes to the second (QuickBooks' LastUpdatedTime, Xero's
-    # UpdatedDateUTC), on their own clocks: a credit made in the second the dispute opened reads as
-    # earlier than it. A second's margin keeps it (a credit a second before the dispute counting is
-    # the lesser harm than a settlement never seen).
+    # What the invoice had when the dispute opened is not its settlement: compared by the
+    # allocations kept then, not by time (the ledgers stamp their changes to the second, on their
+    # own clocks). The time, a second early, is left only for a void or a full credit.
+    before = set(dispute.credits_before or ())
     since = dispute.opened_at.replace(microsecond=0) - timedelta(seconds=1)
-    allocations = list(
-        session.execute(
+    allocations = [
+        (kind, source)
+        for kind, source in session.execute(
             select(Allocation.source_kind, Allocation.source_ledger_id).where(
                 Allocation.organisation_id == dispute.organisation_id,
                 Allocation.invoice_ledger_id == dispute.invoice_ledger_id,
                 Allocation.active.is_(True),
             )
         )
-    )
+        if f"{kind}:{source}" not in before
+    ]
     credit_ids = [source for kind, source in allocations if kind == "credit_note"]
     if credit_ids:
         credit = session.scalar(
@@ -53,7 +55,6 @@ def _settling_credit(
             .where(
                 CreditNote.organisation_id == dispute.organisation_id,
                 CreditNote.ledger_id.in_(credit_ids),
-                CreditNote.ledger_updated_at >= since,
             )
             .order_by(CreditNote.ledger_updated_at.desc())
             .limit(1)
@@ -69,7 +70,6 @@ def _settling_credit(
                 Payment.organisation_id == dispute.organisation_id,
                 Payment.ledger_id.in_(payment_ids),
                 Payment.kind == "payment",
-                Payment.ledger_updated_at >= since,
             )
         )
     )

@@ -27,8 +27,8 @@ from reminders.team_notices import TeamNotice, queue_notices, tell_team
 from reminders.writeback import queue_writes, record_invoice_notes
 from runtime import clock
 from runtime.db import Base
-from runtime.tenancy import record
-from sync.models import CreditNote, Customer, Invoice
+from runtime.tenancy import Document, record
+from sync.models import Allocation, CreditNote, Customer, Invoice
 
 LONGEST_TEXT = 2000
 
@@ -68,6 +68,9 @@ class Dispute(Base):
     # The credit note that settled it, when the ledger did (its ledger id and the number people see).
     credit_note_ledger_id: Mapped[str | None] = mapped_column(String(64), default=None)
     credit_note_number: Mapped[str] = mapped_column(String(64), default="")
+    # The credits ("kind:ledger id" of the allocations) the invoice had when the dispute opened:
+    # not its settlement. Kept rather than compared by time, as the ledgers stamp to the second.
+    credits_before: Mapped[list[str]] = mapped_column(Document, default=list)
 
 
 class DisputeMessage(Base):
@@ -150,6 +153,20 @@ def _named(invoice: Invoice | None, invoice_ledger_id: str) -> str:
     return f"invoice {invoice.number}" if invoice is not None and invoice.number else "the invoice"
 
 
+def credits_on(session: Session, organisation_id: int, invoice_ledger_id: str) -> list[str]:
+    """The credits and payments allocated to the invoice in the mirror, as "kind:ledger id"."""
+    return sorted(
+        f"{kind}:{source}"
+        for kind, source in session.execute(
+            select(Allocation.source_kind, Allocation.source_ledger_id).where(
+                Allocation.organisation_id == organisation_id,
+                Allocation.invoice_ledger_id == invoice_ledger_id,
+                Allocation.active.is_(True),
+            )
+        )
+    )
+
+
 def raise_dispute(
     session: Session,
     customer: Customer,
@@ -184,6 +201,7 @@ def raise_dispute(
         status=DisputeStatus.OPEN.value,
         resolution_note="",
         credit_note_number="",
+        credits_before=credits_on(session, customer.organisation_id, invoice_ledger_id),
     )
     session.add(dispute)
     session.flush()

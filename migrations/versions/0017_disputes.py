@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import runtime.db
 
@@ -20,6 +21,8 @@ revision: str = "0017"
 down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+Document = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
@@ -63,6 +66,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("credit_note_number", sa.String(length=64), nullable=False, server_default="")
         )
+        batch_op.add_column(sa.Column("credits_before", Document, nullable=False, server_default="[]"))
         batch_op.create_foreign_key(
             batch_op.f("fk_disputes_resolved_by_user_id_users"),
             "users",
@@ -75,6 +79,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("disputes", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_disputes_resolved_by_user_id_users"), type_="foreignkey")
+        batch_op.drop_column("credits_before")
         batch_op.drop_column("credit_note_number")
         batch_op.drop_column("credit_note_ledger_id")
         batch_op.drop_column("resolution_note")
