@@ -7,6 +7,7 @@ import; a new models module is added here.
 import integration.connections  # noqa: F401
 import reminders.dispatch.models
 import reminders.disputes
+import reminders.fees.models
 import reminders.models
 import reminders.schedules.models
 import reminders.team_notices  # noqa: F401

@@ -44,7 +44,9 @@ def change_steps() -> list[ChangeStep]:
 
 def day_steps() -> list[DayStep]:
     """The steps run each business day before the planner, in order."""
-    return []
+    from reminders.fees.raising import propose_fees
+
+    return [propose_fees]
 
 
 def react_to_account_changes() -> int:
