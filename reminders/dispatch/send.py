@@ -41,6 +41,7 @@ from integration.connections import Connection, ledger_for
 from integration.ledger import InvoiceRecord, InvoiceStatus, Ledger
 from reminders.dispatch.models import READY, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
+from reminders.fees.models import LateFee
 from reminders.models import CollectionSettings
 from reminders.promises import promised_invoices
 from reminders.schedules.models import CustomerChasing, Stage
@@ -100,6 +101,7 @@ class Written:
     text: str
     html: str | None
     invoices: Sequence[Owed]
+    fee_ids: tuple[int, ...] = ()  # the late fees it names (reminders.fees)
 
 
 def _take(session: Session, action_id: int) -> bool:
@@ -221,7 +223,18 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
             if link:
                 links[record.ledger_id] = link
     settings = settings_for(session, organisation.id)
-    return _write(organisation, settings, customer, stage, action, owed, links, recipient, today)
+    return _write(
+        organisation,
+        settings,
+        customer,
+        stage,
+        action,
+        owed,
+        links,
+        recipient,
+        today,
+        _fees(session, customer),
+    )
 
 
 def _write(
@@ -234,8 +247,9 @@ def _write(
     links: dict[str, str],
     recipient: str,
     today: date,
+    fees: Sequence[LateFee] = (),
 ) -> Written:
-    from reminders.schedules.templates import InvoiceLine, MessageContext, render
+    from reminders.schedules.templates import FeeLine, InvoiceLine, MessageContext, render
 
     language = action.language
     context = MessageContext(
@@ -263,18 +277,28 @@ def _write(
         portal_link=None,
         on_hold=False,
         bank_details=None,
+        fees=tuple(
+            FeeLine(
+                f.fee_invoice_number or f.fee_invoice_ledger_id or "",
+                f.invoice_number or f.invoice_ledger_id,
+                f.currency,
+                Decimal(f.amount),
+            )
+            for f in fees
+        ),
     )
+    fee_ids = tuple(f.id for f in fees)
     if Channel(action.channel) is Channel.CALL:
         points = stage.talking_points.get(language) or stage.talking_points.get("en") or ""
         rendered = render(Message(stage.name_in(language), points), context)
-        return Written("", rendered.subject, rendered.text, None, owed)
+        return Written("", rendered.subject, rendered.text, None, owed)  # a call names no fee as sent
     found = stage.messages.get(language) or stage.messages.get("en") or {}
     message = Message(
         action.edited_subject if action.edited_subject is not None else found.get("subject", ""),
         action.edited_body if action.edited_body is not None else found.get("body", ""),
     )
     rendered = render(message, context)
-    return Written(recipient, rendered.subject, rendered.text, rendered.html, owed)
+    return Written(recipient, rendered.subject, rendered.text, rendered.html, owed, fee_ids)
 
 
 def preview(session: Session, action: ReminderAction, today: date | None = None) -> Written:
@@ -301,7 +325,24 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
         (r for r in rows if r.ledger_id not in left_out), key=lambda r: (r.due_on or r.issued_on, r.number)
     )
     settings = settings_for(session, organisation.id)
-    return _write(organisation, settings, customer, stage, action, owed, {}, customer.email or "", today)
+    return _write(
+        organisation,
+        settings,
+        customer,
+        stage,
+        action,
+        owed,
+        {},
+        customer.email or "",
+        today,
+        _fees(session, customer),
+    )
+
+
+def _fees(session: Session, customer: Customer) -> list[LateFee]:
+    from reminders.fees.raising import fees_to_name
+
+    return fees_to_name(session, customer.id)
 
 
 def locale_for(language: str, country: str) -> str:
@@ -413,6 +454,12 @@ def _record_sent(session: Session, action: ReminderAction, written: Written) -> 
     action.subject = written.subject
     action.text = written.text
     action.sent_invoice_ledger_ids = [r.ledger_id for r in written.invoices]
+    if written.fee_ids:
+        session.execute(
+            update(LateFee)
+            .where(LateFee.id.in_(written.fee_ids), LateFee.named_in_action_id.is_(None))
+            .values(named_in_action_id=action.id)
+        )
     customer = session.get(Customer, action.customer_id)
     assert customer is not None
     numbers = [r.number for r in written.invoices]
