@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.customers import customers
     from web.dashboard import dashboard
     from web.errors import register_error_pages
+    from web.fees import fees
     from web.headers import protect
     from web.health import health
     from web.portal import portal
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(intake)  # ledgers sign their deliveries instead
     # Sign-in and connecting a ledger; the staff app's areas; the customers' portal, apart from
     # them (web/portal); the ledgers' webhooks.
-    areas = (dashboard, customers, receivables, reminders, schedules, settings_area, team)
+    areas = (dashboard, customers, receivables, reminders, fees, schedules, settings_area, team)
     for blueprint in (health, auth, connect, *areas, portal, intake):
         app.register_blueprint(blueprint)
     register_error_pages(app)

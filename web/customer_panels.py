@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from runtime.tenancy import Organisation
 from sync.models import Customer
 
@@ -40,7 +42,9 @@ TIMELINE: dict[str, str] = {}
 
 # The settings pages the collections features add, linked from the organisation's settings page:
 # (endpoint taking ``organisation_id``, its label as a lazy string).
-SETTINGS_PAGES: list[tuple[str, Any]] = []
+SETTINGS_PAGES: list[tuple[str, Any]] = [
+    ("fees.settings", _l("Late fees and interest")),
+]
 
 
 def panels_for(organisation: Organisation, customer: Customer) -> list[Panel]:
