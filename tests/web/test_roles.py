@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from integration.connections import Connection, ConnectionStatus, Provider, Tenant, record_consent
 from integration.connections.oauth import TokenSet
 from reminders.dispatch.models import ReminderAction
+from reminders.fees.models import LateFee
 from reminders.logos import check_logo, keep_logo
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
 from reminders.schedules.models import Schedule, schedule_from
@@ -74,6 +76,20 @@ def harbour(session, redis_client):  # type: ignore[no-untyped-def]
             status="awaiting_approval",
         )
     )
+    # A late fee waiting for approval, for the routes about one.
+    session.add(
+        LateFee(
+            organisation_id=connection.organisation_id,
+            customer_id=session.scalars(select(Customer.id)).one(),
+            invoice_ledger_id="i-1",
+            kind="fixed",
+            period_start=clock.today(),
+            period_end=clock.today(),
+            currency="NZD",
+            amount=Decimal(25),
+            balance=Decimal(100),
+        )
+    )
     # Someone for the team's routes to act on, and an invitation waiting.
     colleague = User(email="colleague@harbour.example", name="colleague")
     session.add(colleague)
@@ -102,6 +118,10 @@ def url_of(rule, organisation_id: int, people: dict | None = None) -> str:  # ty
     if "action_id" in rule.arguments:
         values["action_id"] = db.session.scalar(
             select(ReminderAction.id).where(ReminderAction.organisation_id == organisation_id)
+        )
+    if "fee_id" in rule.arguments:
+        values["fee_id"] = db.session.scalar(
+            select(LateFee.id).where(LateFee.organisation_id == organisation_id)
         )
     if "customer_id" in rule.arguments:
         values["customer_id"] = db.session.scalar(
