@@ -68,7 +68,7 @@ class FeeTermsForm(FlaskForm):
         _l("Percentage a month"),
         places=4,
         validators=[InputRequired(), NumberRange(min=Decimal(0), max=Decimal(10))],
-        description=_l("2% a month is a common term."),
+        description=_l("Two per cent a month is a common term."),
     )
     fixed_fee = DecimalField(
         _l("Fixed fee per overdue invoice"),
@@ -76,12 +76,12 @@ class FeeTermsForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=Decimal(0), max=Decimal(100000))],
     )
     reference_rate = DecimalField(
-        _l("Reference rate (% a year)"),
+        _l("Reference rate (per cent a year)"),
         places=4,
         validators=[InputRequired(), NumberRange(min=Decimal(-5), max=Decimal(50))],
         description=_l(
             "For the statutory terms: the Bank of England base rate in force on the last 30 June or "
-            "31 December (UK: 8% is added), or the ECB's main refinancing rate in force on the last "
+            "31 December (UK: 8 points are added), or the ECB's main refinancing rate in force on the last "
             "1 January or 1 July (France: 10 points are added). Update it each half-year."
         ),
     )
