@@ -292,11 +292,16 @@ def _plan_reminders(session: Session, connection_ids: list[int]) -> None:
     organisation) and today's reminders are planned at once, whatever the hour: the review queue
     shows them from the first minute. Planning is idempotent, so a restart plans nothing twice."""
     from reminders.dispatch.outbox import give_default_schedules, plan_now
+    from reminders.fees.raising import propose_now, turn_on_for_demo
 
     give_default_schedules(session)
     for organisation_id in session.scalars(
         select(Connection.organisation_id).where(Connection.id.in_(connection_ids)).distinct()
     ):
+        # Late fees are off for a real organisation; the demo's are on, reviewed, so the review
+        # page shows the fees its overdue invoices make due from the first minute.
+        turn_on_for_demo(session, organisation_id)
+        jobs.enqueue(propose_now, organisation_id)
         jobs.enqueue(plan_now, organisation_id)
 
 

@@ -26,7 +26,7 @@ from decimal import Decimal
 from functools import partial
 
 from rq import get_current_job
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from integration.connections import Connection, ledger_for
@@ -399,4 +399,39 @@ def fees_to_name(session: Session, customer_id: int) -> list[LateFee]:
             )
             .order_by(LateFee.raised_at, LateFee.id)
         )
+    )
+
+
+def turn_on_for_demo(session: Session, organisation_id: int) -> bool:
+    """The demo's terms (2% a month after 7 days' grace, each fee reviewed), for an organisation
+    that never set any; False if it has terms already."""
+    if session.get(FeeTerms, organisation_id) is not None:
+        return False
+    terms = terms_for(session, organisation_id)
+    terms.enabled, terms.grace_days = True, 7
+    session.add(terms)
+    record(session, organisation_id, "settings.changed", "late fees", None, enabled="True", grace_days="7")
+    session.commit()
+    return True
+
+
+def propose_now(organisation_id: int) -> int:
+    """Job: the fees due today for one organisation, proposed now whatever the hour (the demo; the
+    daily run does this before planning). Returns how many fees wait or were approved."""
+    session = db.session()
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        return 0
+    after = propose_fees(session, organisation, clock.today(organisation.timezone))
+    session.commit()
+    for then in after:
+        then()
+    return int(
+        session.scalar(
+            select(func.count(LateFee.id)).where(
+                LateFee.organisation_id == organisation_id,
+                LateFee.status.in_([FeeStatus.PROPOSED.value, FeeStatus.APPROVED.value]),
+            )
+        )
+        or 0
     )

@@ -150,3 +150,31 @@ def test_without_review_a_fee_is_raised_in_quickbooks_once(
         assert Decimal(str(fee_invoice.body["TotalAmt"])) == Decimal(25)
         late = session.scalar(select(Invoice).where(Invoice.ledger_id == raised[0].invoice_ledger_id))
         assert late is not None and late.customer_ledger_id == fee_invoice.body["CustomerRef"]["value"]
+
+
+def test_a_raise_interrupted_mid_call_is_set_aside_for_a_person_and_never_raised_again(xero) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    late = xero.customer("Kauri Builders", "ap@kauri.example")
+    xero.invoice(late, "800.00", days_late=29)
+    xero.sync()
+    fixed_fee_terms(xero.session, xero.organisation_id)
+    organisation = xero.session.get(Organisation, xero.organisation_id)
+    before_planning(xero.session, organisation, clock.today(organisation.timezone))
+    (fee,) = fees(xero.session)
+    # A worker took it and died before writing down what the ledger answered.
+    xero.session.execute(
+        update(LateFee).where(LateFee.id == fee.id).values(status="raising", raising_started_at=clock.now())
+    )
+    xero.session.commit()
+    invoices_before = len(xero.sandbox.books.invoices)
+
+    clock.travel_to(clock.now() + raising.RAISING_LEASE + timedelta(seconds=1))
+    assert raising.settle_interrupted() == 1
+    raising.raise_fee(fee.id)
+
+    (fee,) = fees(xero.session)
+    assert fee.status == FeeStatus.INTERRUPTED.value and fee.fee_invoice_ledger_id is None
+    assert len(xero.sandbox.books.invoices) == invoices_before
