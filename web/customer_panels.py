@@ -38,7 +38,9 @@ class Panel:
 
 PANELS: list[tuple[str, str, PanelData]] = []
 
-TIMELINE: dict[str, str] = {}
+TIMELINE: dict[str, str] = {
+    "fee": "customers/timeline/fee.html",
+}
 
 # The settings pages the collections features add, linked from the organisation's settings page:
 # (endpoint taking ``organisation_id``, its label as a lazy string).

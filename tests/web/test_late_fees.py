@@ -125,3 +125,29 @@ def test_a_proposed_fee_waits_on_the_review_page_and_approving_it_queues_its_rai
     session.expire_all()
     assert session.get(LateFee, fee.id).status == FeeStatus.APPROVED.value
     assert Job.fetch(raise_job_id(fee.id), connection=jobs.connection()).get_status() == "queued"
+
+
+def test_the_customer_timeline_words_a_raised_fee(client, session, harbour) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from runtime.tenancy import record
+
+    organisation_id, people = harbour
+    customer = Customer(
+        organisation_id=organisation_id, ledger_id="c-1", name="Kauri Builders", ledger_updated_at=clock.now()
+    )
+    session.add(customer)
+    session.flush()
+    record(
+        session,
+        organisation_id,
+        "fee.raised",
+        f"customer:{customer.id}",
+        None,
+        amount="25.00",
+        currency="NZD",
+        invoice="INV-0001",
+        fee_invoice="INV-0042",
+    )
+    session.commit()
+    sign_in(client, people[Role.OWNER])
+    page = client.get(f"/organisations/{organisation_id}/customers/{customer.id}").text
+    assert "Late fee of 25.00 NZD on invoice INV-0001 raised in the ledger as invoice INV-0042" in page
