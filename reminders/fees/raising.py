@@ -308,6 +308,10 @@ def raise_fee(fee_id: int) -> None:
     if organisation is None or customer is None or connection is None:
         _finish(session, fee_id, FeeStatus.FAILED, "the customer or the ledger connection is gone")
         return
+    if fee.invoice_ledger_id in disputed_invoices(session, organisation.id):
+        # Disputed since it was proposed: a fee is never raised on a disputed invoice.
+        _finish(session, fee_id, FeeStatus.SKIPPED, "the invoice is disputed")
+        return
     terms = terms_for(session, organisation.id)
     today = clock.today(organisation.timezone)
     ledger = ledger_for(connection, jobs.connection())

@@ -178,3 +178,30 @@ def test_a_raise_interrupted_mid_call_is_set_aside_for_a_person_and_never_raised
     (fee,) = fees(xero.session)
     assert fee.status == FeeStatus.INTERRUPTED.value and fee.fee_invoice_ledger_id is None
     assert len(xero.sandbox.books.invoices) == invoices_before
+
+
+def test_a_fee_on_an_invoice_disputed_after_it_was_proposed_is_not_raised(xero) -> None:  # type: ignore[no-untyped-def]
+    late = xero.customer("Kauri Builders", "ap@kauri.example")
+    late_invoice = xero.invoice(late, "800.00", days_late=29)
+    xero.sync()
+    fixed_fee_terms(xero.session, xero.organisation_id)
+    organisation = xero.session.get(Organisation, xero.organisation_id)
+    before_planning(xero.session, organisation, clock.today(organisation.timezone))
+    (fee,) = fees(xero.session)
+    xero.session.add(
+        Dispute(
+            organisation_id=xero.organisation_id,
+            customer_id=fee.customer_id,
+            invoice_ledger_id=late_invoice,
+            reason="the goods were damaged",
+        )
+    )
+    xero.session.commit()
+    invoices_before = len(xero.sandbox.books.invoices)
+
+    raising.approve(xero.session, fee, user_id=None)
+    run_jobs()
+
+    (fee,) = fees(xero.session)
+    assert (fee.status, fee.reason) == (FeeStatus.SKIPPED.value, "the invoice is disputed")
+    assert len(xero.sandbox.books.invoices) == invoices_before
