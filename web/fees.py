@@ -122,6 +122,7 @@ def settings(organisation_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         for name in FIELDS:
             setattr(terms, name, getattr(form, name).data)
+        raising.keep_reference_rate(terms)
         terms.updated_at = clock.now()
         terms.updated_by_user_id = current_user.user.id
         db.session.add(terms)

@@ -1,15 +1,17 @@
-"""Late fees: the organisation's fee terms (off by default) and each late fee as a dated record,
-unique on (organisation, invoice, kind, period) so a fee is never raised twice (issue #16, item 4).
+"""Late fees: the organisation's fee terms (off by default, with the reference rates it was given)
+and each late fee as a dated record, unique on (organisation, invoice, kind, period) so a fee is
+never raised twice (issue #16, item 4).
 
 Revision ID: 0019
 Revises: 0015
-Create Date: 2026-12-02 04:24:35.533264
+Create Date: 2026-12-02 04:46:56.211329
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import runtime.db
 
@@ -30,6 +32,11 @@ def upgrade() -> None:
         sa.Column("fixed_fee", sa.Numeric(precision=19, scale=4), nullable=False),
         sa.Column("reference_rate", sa.Numeric(precision=9, scale=4), nullable=False),
         sa.Column("reference_rate_on", sa.Date(), nullable=True),
+        sa.Column(
+            "reference_rates",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("review", sa.Boolean(), nullable=False),
         sa.Column("payment_days", sa.Integer(), nullable=False),
         sa.Column("updated_at", runtime.db.UTCDateTime(timezone=True), nullable=True),

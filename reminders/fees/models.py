@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime import clock
 from runtime.db import Base
+from runtime.tenancy import Document
 
 
 class FeeStatus(StrEnum):
@@ -53,6 +54,9 @@ class FeeTerms(Base):
     # The statutes' reference rate (% a year) and the day it took effect, kept by the organisation.
     reference_rate: Mapped[Decimal] = mapped_column(Numeric(9, 4), default=Decimal(0))
     reference_rate_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # Every value it was given, with its date ([["2026-06-18", "4.00"], ...]): older debts keep
+    # the rate of their reference day.
+    reference_rates: Mapped[list[list[str]]] = mapped_column(Document, default=list)
     # True: each fee waits on the review page; False: raised as soon as it is due.
     review: Mapped[bool] = mapped_column(Boolean, default=True)
     # The fee invoice's payment term, in days from the day it is raised.

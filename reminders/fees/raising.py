@@ -64,6 +64,7 @@ def terms_for(session: Session, organisation_id: int) -> FeeTerms:
         percent_a_month=Decimal(2),
         fixed_fee=Decimal(0),
         reference_rate=Decimal(0),
+        reference_rates=[],
         review=True,
         payment_days=14,
     )
@@ -76,7 +77,19 @@ def decision_terms(terms: FeeTerms) -> Terms:
         percent_a_month=Decimal(terms.percent_a_month),
         fixed_fee=Decimal(terms.fixed_fee),
         reference_rate=Decimal(terms.reference_rate),
+        reference_rates=tuple(
+            (date.fromisoformat(day), Decimal(rate)) for day, rate in (terms.reference_rates or [])
+        ),
     )
+
+
+def keep_reference_rate(terms: FeeTerms) -> None:
+    """Add the terms' current reference rate, on its date, to the values kept (one per date)."""
+    if terms.reference_rate_on is None:
+        return
+    kept = {day: rate for day, rate in (terms.reference_rates or [])}
+    kept[terms.reference_rate_on.isoformat()] = str(Decimal(terms.reference_rate))
+    terms.reference_rates = [[day, kept[day]] for day in sorted(kept)]
 
 
 def fee_invoices(session: Session, organisation_id: int) -> set[str]:

@@ -39,10 +39,11 @@ The statutory presets:
   Amounts in euros: the preset charges EUR invoices only.
 
 The reference rate (the base rate or the ECB's) is a setting the organisation keeps up to date,
-with the date it took effect: Relance does not fetch it. The UK order fixes the rate per debt by
-the half-year its interest starts in; Relance applies the rate the organisation last set, which
-is the right one for debts falling overdue in the current half-year, and says so on the settings
-page.
+with the date it took effect: Relance does not fetch it, and keeps each value it was given with
+its date (``reference_rates``). The rate a fee uses is the one in force on the statute's reference
+day: for the UK, the 30 June or 31 December immediately before the day interest starts to run on
+the debt (so one debt keeps one rate); for France, 1 January or 1 July of the half-year the
+period starts in. A reference day before the first value known uses the earliest one.
 """
 
 from __future__ import annotations
@@ -94,9 +95,11 @@ class Terms:
     grace_days: int = 0
     percent_a_month: Decimal = Decimal(0)
     fixed_fee: Decimal = Decimal(0)
-    # The statutes' reference rate (Bank of England base rate, ECB refinancing rate), % a year.
+    # The statutes' reference rate (Bank of England base rate, ECB refinancing rate), % a year:
+    # the values known with the day each took effect, and the one to use when none is.
     reference_rate: Decimal = Decimal(0)
     minimum_fee: Decimal = CENT  # fees below this are not worth an invoice
+    reference_rates: tuple[tuple[date, Decimal], ...] = ()
 
     @property
     def statutory_currency(self) -> str | None:
@@ -107,13 +110,29 @@ class Terms:
             return "EUR"
         return None
 
-    @property
-    def yearly_rate(self) -> Decimal | None:
-        """A statute's interest rate, % a year; None for the percentage-a-month terms."""
+    def rate_in_force(self, on: date) -> Decimal:
+        """The reference rate in force on ``on``: the latest value that took effect by then, else
+        the earliest known, else ``reference_rate``."""
+        known = sorted(self.reference_rates)
+        before = [rate for day, rate in known if day <= on]
+        if before:
+            return before[-1]
+        return known[0][1] if known else self.reference_rate
+
+    def yearly_rate(self, interest_starts: date, period_start: date) -> Decimal | None:
+        """A statute's interest rate, % a year, for a debt whose interest starts to run on
+        ``interest_starts``, over the period from ``period_start``; None for contractual terms."""
         if self.preset is Preset.UK_LATE_PAYMENT_ACT:
-            return self.reference_rate + UK_MARGIN
+            # Order 2002/1675 art. 4: the rate in force on the 30 June or 31 December just before.
+            if interest_starts.month <= 6:
+                reference_day = date(interest_starts.year - 1, 12, 31)
+            else:
+                reference_day = date(interest_starts.year, 6, 30)
+            return self.rate_in_force(reference_day) + UK_MARGIN
         if self.preset is Preset.FR_CODE_DE_COMMERCE:
-            return self.reference_rate + FR_MARGIN
+            # L441-10 II: the rate in force on 1 January for the first half-year, on 1 July after.
+            reference_day = date(period_start.year, 1 if period_start.month <= 6 else 7, 1)
+            return self.rate_in_force(reference_day) + FR_MARGIN
         return None
 
 
@@ -213,7 +232,7 @@ def fees_due(
         period = current_period(first_day, today)
         if period is None:
             continue
-        yearly = terms.yearly_rate
+        yearly = terms.yearly_rate(invoice.due_on + timedelta(days=1), period[0])
         if yearly is not None:
             days = (period[1] - period[0]).days + 1
             due += _fee(

@@ -96,3 +96,31 @@ def test_a_month_long_period_keeps_to_the_month_end() -> None:
     assert current_period(start, date(2026, 2, 28)) == (date(2026, 2, 28), date(2026, 3, 30))
     assert current_period(start, date(2026, 3, 31)) == (date(2026, 3, 31), date(2026, 4, 29))
     assert current_period(start, date(2026, 1, 30)) is None
+
+
+def test_uk_interest_keeps_the_base_rate_in_force_on_the_reference_day_before_it_started() -> None:
+    rates = ((date(2025, 12, 18), Decimal("4.00")), (date(2026, 5, 7), Decimal("3.50")))
+    terms = Terms(Preset.UK_LATE_PAYMENT_ACT, reference_rates=rates)
+    # Interest from 1 June 2026: the rate in force on 31 December 2025, whatever came after.
+    june = next(
+        f
+        for f in fees_due([overdue("1000", date(2026, 5, 31))], terms, date(2026, 9, 10))
+        if f.kind == "interest"
+    )
+    assert june.rate == Decimal("12.00")
+    # Interest from 1 July 2026: the rate in force on 30 June 2026.
+    july = next(
+        f
+        for f in fees_due([overdue("1000", date(2026, 6, 30))], terms, date(2026, 7, 10))
+        if f.kind == "interest"
+    )
+    assert july.rate == Decimal("11.50")
+
+
+def test_french_penalties_use_the_ecb_rate_of_the_half_year_each_period_starts_in() -> None:
+    rates = ((date(2026, 1, 1), Decimal("2.15")), (date(2026, 6, 11), Decimal("2.00")))
+    terms = Terms(Preset.FR_CODE_DE_COMMERCE, reference_rates=rates)
+    invoice = overdue("1000", date(2026, 5, 31), currency="EUR")
+    (june,) = [f for f in fees_due([invoice], terms, date(2026, 6, 10)) if f.kind == "interest"]
+    (july,) = [f for f in fees_due([invoice], terms, date(2026, 7, 10)) if f.kind == "interest"]
+    assert (june.rate, july.rate) == (Decimal("12.15"), Decimal("12.00"))

@@ -55,6 +55,8 @@ def test_the_owner_turns_late_fees_on_and_the_change_is_audited(client, session,
     terms = session.get(FeeTerms, organisation_id)
     assert terms.enabled and terms.preset == "uk_late_payment_act" and terms.reference_rate == Decimal(4)
     assert terms.reference_rate_on == date(2026, 6, 30)
+    # Kept with its date, so debts of an earlier half-year keep the rate of their reference day.
+    assert [(day, Decimal(rate)) for day, rate in terms.reference_rates] == [("2026-06-30", Decimal(4))]
     assert session.scalar(select(AuditEvent).where(AuditEvent.subject == "late fees")) is not None
 
 
