@@ -52,6 +52,8 @@ log = get_logger(__name__)
 
 # How long a raise may take before a fee still in "raising" counts as interrupted.
 RAISING_LEASE = timedelta(minutes=5)
+# Fees inserted per statement (each row is 17 parameters).
+INSERT_PAGE = 500
 
 
 def terms_for(session: Session, organisation_id: int) -> FeeTerms:
@@ -144,16 +146,18 @@ def propose_fees(session: Session, organisation: Organisation, day: date) -> lis
     if not rows:
         return []
     table = LateFee.__table__
-    written = list(
-        session.scalars(
-            dialect_insert(session)(table)
-            .values(rows)
-            .on_conflict_do_nothing(
-                index_elements=["organisation_id", "invoice_ledger_id", "kind", "period_start"]
+    written: list[int] = []
+    for start in range(0, len(rows), INSERT_PAGE):  # pages: SQLite caps a statement's parameters
+        written.extend(
+            session.scalars(
+                dialect_insert(session)(table)
+                .values(rows[start : start + INSERT_PAGE])
+                .on_conflict_do_nothing(
+                    index_elements=["organisation_id", "invoice_ledger_id", "kind", "period_start"]
+                )
+                .returning(table.c.id)
             )
-            .returning(table.c.id)
         )
-    )
     if written:
         log.info("fees.proposed", organisation=organisation.id, fees=len(written), day=day.isoformat())
     if terms.review:
