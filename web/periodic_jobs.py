@@ -4,7 +4,7 @@ Each package owns its jobs; this list only says when they run.
 """
 
 from reminders.dispatch.outbox import plan_and_dispatch
-from reminders.fees.raising import settle_interrupted as settle_interrupted_fees
+from reminders.fees.raising import sweep_fees
 from reminders.loop import react_to_account_changes
 from reminders.notices import tell_people_of_lost_connections
 from reminders.receivables.snapshots import snapshot_all
@@ -39,6 +39,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(react_to_account_changes, queue_name="default", interval=60),
     # Notices to the team (a hold placed, a promise broken) whose job was lost or failed.
     PeriodicJob(sweep_team_notices, queue_name="low", interval=300),
-    # Late fees whose raise was interrupted (a worker killed mid-call): set aside for a person.
-    PeriodicJob(settle_interrupted_fees, queue_name="low", interval=300),
+    # Late fees whose raise was interrupted (a worker killed mid-call) set aside for a person;
+    # approved fees whose job was lost queued again.
+    PeriodicJob(sweep_fees, queue_name="low", interval=300),
 ]

@@ -456,3 +456,19 @@ def propose_now(organisation_id: int) -> int:
         )
         or 0
     )
+
+
+def sweep_fees() -> int:
+    """Periodic job: fees interrupted mid-raise set aside for a person, and approved fees whose job
+    was lost (Redis restarted) queued again (``enqueue_once``: a job still waiting is not doubled).
+    Returns how many were touched."""
+    settled = settle_interrupted()
+    session = db.session()
+    waiting = session.scalars(
+        select(LateFee.id).where(
+            LateFee.status == FeeStatus.APPROVED.value, LateFee.decided_at < clock.now() - RAISING_LEASE
+        )
+    ).all()
+    for fee_id in waiting:
+        queue_raise(fee_id)
+    return settled + len(waiting)

@@ -172,7 +172,7 @@ def test_a_raise_interrupted_mid_call_is_set_aside_for_a_person_and_never_raised
     invoices_before = len(xero.sandbox.books.invoices)
 
     clock.travel_to(clock.now() + raising.RAISING_LEASE + timedelta(seconds=1))
-    assert raising.settle_interrupted() == 1
+    assert raising.sweep_fees() == 1
     raising.raise_fee(fee.id)
 
     (fee,) = fees(xero.session)
@@ -205,3 +205,28 @@ def test_a_fee_on_an_invoice_disputed_after_it_was_proposed_is_not_raised(xero) 
     (fee,) = fees(xero.session)
     assert (fee.status, fee.reason) == (FeeStatus.SKIPPED.value, "the invoice is disputed")
     assert len(xero.sandbox.books.invoices) == invoices_before
+
+
+def test_an_approved_fee_whose_job_was_lost_is_queued_again_by_the_sweep_and_raised_once(xero) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from runtime import jobs
+
+    late = xero.customer("Kauri Builders", "ap@kauri.example")
+    xero.invoice(late, "800.00", days_late=29)
+    xero.sync()
+    fixed_fee_terms(xero.session, xero.organisation_id)
+    organisation = xero.session.get(Organisation, xero.organisation_id)
+    before_planning(xero.session, organisation, clock.today(organisation.timezone))
+    (fee,) = fees(xero.session)
+    raising.approve(xero.session, fee, user_id=None)
+    jobs.connection().flushdb()  # Redis lost its queue
+
+    clock.travel_to(clock.now() + raising.RAISING_LEASE + timedelta(seconds=1))
+    assert raising.sweep_fees() == 1
+    raising.sweep_fees()
+    run_jobs()
+
+    (fee,) = fees(xero.session)
+    assert fee.status == FeeStatus.RAISED.value
+    assert sum(1 for i in xero.sandbox.books.invoices.values() if i.contact_id == late.lower()) == 2
