@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # types-WTForms predates it
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
 
 from reminders.fees import raising
 from reminders.fees.models import FeeStatus, LateFee
@@ -54,6 +54,12 @@ FEE_STATUS = {
 }
 
 
+def _finite(_form: FlaskForm, field: DecimalField) -> None:
+    """NaN and infinities are decimals too; refused before any comparison (which would raise)."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_("Enter a number."))
+
+
 class FeeTermsForm(FlaskForm):
     enabled = BooleanField(_l("Charge late fees"))
     preset = SelectField(
@@ -67,18 +73,18 @@ class FeeTermsForm(FlaskForm):
     percent_a_month = DecimalField(
         _l("Percentage a month"),
         places=4,
-        validators=[InputRequired(), NumberRange(min=Decimal(0), max=Decimal(10))],
+        validators=[InputRequired(), _finite, NumberRange(min=Decimal(0), max=Decimal(10))],
         description=_l("Two per cent a month is a common term."),
     )
     fixed_fee = DecimalField(
         _l("Fixed fee per overdue invoice"),
         places=2,
-        validators=[InputRequired(), NumberRange(min=Decimal(0), max=Decimal(100000))],
+        validators=[InputRequired(), _finite, NumberRange(min=Decimal(0), max=Decimal(100000))],
     )
     reference_rate = DecimalField(
         _l("Reference rate (per cent a year)"),
         places=4,
-        validators=[InputRequired(), NumberRange(min=Decimal(-5), max=Decimal(50))],
+        validators=[InputRequired(), _finite, NumberRange(min=Decimal(-5), max=Decimal(50))],
         description=_l(
             "For the statutory terms: the Bank of England base rate in force on the last 30 June or "
             "31 December (UK: 8 points are added), or the ECB's main refinancing rate in force on the last "

@@ -77,6 +77,19 @@ def test_a_refused_value_saves_nothing(client, session, harbour) -> None:  # typ
         },
     )
     assert answer.status_code == 400
+    for not_a_number in ("NaN", "Infinity", "-sNaN"):
+        answer = client.post(
+            path,
+            data={
+                **data,
+                "percent_a_month": not_a_number,
+                "grace_days": "0",
+                "fixed_fee": "0",
+                "reference_rate": "0",
+                "payment_days": "14",
+            },
+        )
+        assert answer.status_code == 400
     assert session.get(FeeTerms, organisation_id) is None
 
 
