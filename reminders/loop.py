@@ -44,7 +44,7 @@ def change_steps() -> list[ChangeStep]:
 
 def day_steps() -> list[DayStep]:
     """The steps run each business day before the planner, in order."""
-    from reminders.fees.raising import propose_fees
+    from reminders.fees.proposing import propose_fees
 
     return [propose_fees]
 

@@ -292,7 +292,7 @@ def _plan_reminders(session: Session, connection_ids: list[int]) -> None:
     organisation) and today's reminders are planned at once, whatever the hour: the review queue
     shows them from the first minute. Planning is idempotent, so a restart plans nothing twice."""
     from reminders.dispatch.outbox import give_default_schedules, plan_now
-    from reminders.fees.raising import propose_now, turn_on_for_demo
+    from reminders.fees.proposing import propose_now, turn_on_for_demo
 
     give_default_schedules(session)
     for organisation_id in session.scalars(

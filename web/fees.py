@@ -23,7 +23,7 @@ from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectF
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # types-WTForms predates it
 from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
 
-from reminders.fees import raising
+from reminders.fees import proposing
 from reminders.fees.models import FeeStatus, LateFee
 from reminders.fees.terms import Preset
 from runtime import clock
@@ -122,13 +122,13 @@ FIELDS = (
 def settings(organisation_id: int) -> ResponseReturnValue:
     """The organisation's late-fee terms: off by default, each change in the audit trail."""
     organisation = _organisation(organisation_id)
-    terms = raising.terms_for(db.session(), organisation.id)
+    terms = proposing.terms_for(db.session(), organisation.id)
     before = {name: getattr(terms, name) for name in FIELDS}
     form = FeeTermsForm(data=before)
     if form.validate_on_submit():
         for name in FIELDS:
             setattr(terms, name, getattr(form, name).data)
-        raising.keep_reference_rate(terms)
+        proposing.keep_reference_rate(terms)
         terms.updated_at = clock.now()
         terms.updated_by_user_id = current_user.user.id
         db.session.add(terms)
@@ -200,9 +200,9 @@ def approve(organisation_id: int, fee_id: int) -> ResponseReturnValue:
     """Approve one fee: it is raised as its own invoice in the ledger, by a job."""
     fee = _fee(organisation_id, fee_id)
     try:
-        raising.approve(db.session(), fee, current_user.user.id)
+        proposing.approve(db.session(), fee, current_user.user.id)
         flash(_("Approved: the fee is being raised in the ledger."))
-    except raising.NotAllowed:
+    except proposing.NotAllowed:
         flash(_("That fee was already handled by someone else; here it is as it is now."))
     return _back(organisation_id)
 
@@ -213,8 +213,8 @@ def skip(organisation_id: int, fee_id: int) -> ResponseReturnValue:
     fee = _fee(organisation_id, fee_id)
     reason = request.form.get("reason", "").strip()[:500]
     try:
-        raising.skip(db.session(), fee, current_user.user.id, reason)
+        proposing.skip(db.session(), fee, current_user.user.id, reason)
         flash(_("Skipped: the fee will not be charged."))
-    except raising.NotAllowed:
+    except proposing.NotAllowed:
         flash(_("That fee was already handled by someone else; here it is as it is now."))
     return _back(organisation_id)

@@ -340,7 +340,7 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
 
 
 def _fees(session: Session, customer: Customer) -> list[LateFee]:
-    from reminders.fees.raising import fees_to_name
+    from reminders.fees.proposing import fees_to_name
 
     return fees_to_name(session, customer.id)
 

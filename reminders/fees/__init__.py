@@ -4,9 +4,9 @@
   statutory presets and their sources.
 - ``models``: the terms an organisation sets and each fee as a dated record, unique per invoice,
   kind and period.
-- ``raising``: the day step that proposes them, a person's approve or skip, and the job that
-  raises each once as its own invoice in the ledger.
+- ``proposing``: the day step that proposes them, and a person's approve or skip.
+- ``raising``: the job that raises each once as its own invoice in the ledger.
 
 The next reminder to the customer names the fees raised since the last one
-(reminders/dispatch/send.py reads ``raising.fees_to_name``).
+(reminders/dispatch/send.py reads ``proposing.fees_to_name``).
 """

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from reminders.dispatch.models import ReminderAction
 from reminders.disputes import Dispute
-from reminders.fees import raising
+from reminders.fees import proposing, raising
 from reminders.fees.models import FeeStatus, FeeTerms, LateFee
 from reminders.loop import before_planning
 from runtime import clock
@@ -98,7 +98,7 @@ def test_an_approved_fee_is_its_own_invoice_in_xero_noted_on_the_late_one_and_na
     before_planning(xero.session, organisation, clock.today(organisation.timezone))
     (fee,) = fees(xero.session)
 
-    raising.approve(xero.session, fee, user_id=None)
+    proposing.approve(xero.session, fee, user_id=None)
     raising.queue_raise(fee.id)  # a second job for the same fee does nothing
     run_jobs()
     (fee,) = fees(xero.session)
@@ -199,7 +199,7 @@ def test_a_fee_on_an_invoice_disputed_after_it_was_proposed_is_not_raised(xero) 
     xero.session.commit()
     invoices_before = len(xero.sandbox.books.invoices)
 
-    raising.approve(xero.session, fee, user_id=None)
+    proposing.approve(xero.session, fee, user_id=None)
     run_jobs()
 
     (fee,) = fees(xero.session)
@@ -219,7 +219,7 @@ def test_an_approved_fee_whose_job_was_lost_is_queued_again_by_the_sweep_and_rai
     organisation = xero.session.get(Organisation, xero.organisation_id)
     before_planning(xero.session, organisation, clock.today(organisation.timezone))
     (fee,) = fees(xero.session)
-    raising.approve(xero.session, fee, user_id=None)
+    proposing.approve(xero.session, fee, user_id=None)
     jobs.connection().flushdb()  # Redis lost its queue
 
     clock.travel_to(clock.now() + raising.RAISING_LEASE + timedelta(seconds=1))
