@@ -8,6 +8,7 @@ import integration.connections  # noqa: F401
 import reminders.discounts
 import reminders.dispatch.models
 import reminders.disputes
+import reminders.fees.models
 import reminders.handoff
 import reminders.hold_writes
 import reminders.holds

@@ -54,10 +54,11 @@ def change_steps() -> list[ChangeStep]:
 def day_steps() -> list[DayStep]:
     """The steps run each business day before the planner, in order."""
     from reminders import holds
+    from reminders.fees.proposing import propose_fees
     from reminders.promises import break_promises
 
     # Promises first: a promise broken today can put the account on hold today.
-    return [break_promises, holds.day_step]
+    return [break_promises, propose_fees, holds.day_step]
 
 
 def react_to_account_changes() -> int:

@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.discounts import discounts
     from web.disputes import disputes
     from web.errors import register_error_pages
+    from web.fees import fees
     from web.handoff_pages import handoff
     from web.headers import protect
     from web.health import health
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         customers,
         discounts,
         disputes,
+        fees,
         holds,
         promises,
         receivables,

@@ -75,6 +75,7 @@ TIMELINE: dict[str, str] = {
     # customer.chasing itself; the partial words any other customer.* generically)
     "customer": "customers/timeline/customer.html",
     "discount": "customers/timeline/discount.html",  # an early-payment discount settled
+    "fee": "customers/timeline/fee.html",
 }
 
 # The settings pages the collections features add, linked from the organisation's settings page:
@@ -84,6 +85,7 @@ SETTINGS_PAGES: list[tuple[str, Any]] = [
     ("promises.settings", _l("Promises to pay")),
     ("discounts.terms", _l("Early-payment discounts")),
     ("handoff.settings", _l("Collection agency hand-off")),
+    ("fees.settings", _l("Late fees and interest")),
 ]
 
 

@@ -292,6 +292,7 @@ def _plan_reminders(session: Session, connection_ids: list[int]) -> None:
     organisation) and today's reminders are planned at once, whatever the hour: the review queue
     shows them from the first minute. Planning is idempotent, so a restart plans nothing twice."""
     from reminders.dispatch.outbox import give_default_schedules, plan_now
+    from reminders.fees.proposing import turn_on_for_demo
     from reminders.holds import HoldRules
 
     give_default_schedules(session)
@@ -304,6 +305,10 @@ def _plan_reminders(session: Session, connection_ids: list[int]) -> None:
         if session.get(HoldRules, organisation_id) is None:
             session.add(HoldRules(organisation_id=organisation_id, enabled=True))
             session.commit()
+        # Late fees are off for a real organisation; the demo's are on, reviewed, so the review
+        # page shows the fees its overdue invoices make due from the first minute ("plan now"
+        # runs the day steps, the fees' proposal among them, before it plans).
+        turn_on_for_demo(session, organisation_id)
         jobs.enqueue(plan_now, organisation_id)
 
 

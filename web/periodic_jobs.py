@@ -5,6 +5,7 @@ Each package owns its jobs; this list only says when they run.
 
 from reminders.discounts import requeue_pending_credits
 from reminders.dispatch.outbox import plan_and_dispatch
+from reminders.fees.raising import sweep_fees
 from reminders.hold_writes import requeue_pending_hold_writes
 from reminders.loop import react_to_account_changes
 from reminders.notices import tell_people_of_lost_connections
@@ -44,4 +45,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(sweep_team_notices, queue_name="low", interval=300),
     # Credit holds placed or lifted whose ledger write is still pending (a lost job).
     PeriodicJob(requeue_pending_hold_writes, queue_name="default", interval=300),
+    # Late fees whose raise was interrupted (a worker killed mid-call) set aside for a person;
+    # approved fees whose job was lost queued again.
+    PeriodicJob(sweep_fees, queue_name="low", interval=300),
 ]

@@ -114,6 +114,10 @@ ROUTES: dict[str, Access] = {
     "reminders.letters": people_of_the_organisation(*EVERY_ROLE),
     "reminders.batch": people_of_the_organisation(*EVERY_ROLE),
     "reminders.posted": people_of_the_organisation(*EVERY_ROLE),
+    # Late fees: owners and accountants set the terms and decide each fee (it invoices a customer).
+    "fees.settings": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "fees.approve": people_of_the_organisation(*RUNS_THE_BOOKS),
+    "fees.skip": people_of_the_organisation(*RUNS_THE_BOOKS),
     # A customer's chasing choices: every role may pause a customer or choose their language; only
     # owners and accountants set "do not chase" or a schedule of their own (the view checks).
     "customers.chasing": people_of_the_organisation(*EVERY_ROLE),

@@ -6,7 +6,7 @@ paid at its discounted amount by the deadline, one per invoice, with the state o
 that closes it in the ledger and the key that makes that write happen once (reminders/discounts.py).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-02 04:26:37.612788
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import runtime.db
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

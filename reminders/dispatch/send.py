@@ -43,6 +43,7 @@ from reminders import holds
 from reminders.discounts import StatedDiscount, stated_discount
 from reminders.dispatch.models import READY, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
+from reminders.fees.models import LateFee
 from reminders.handoff import open_handoff
 from reminders.models import CollectionSettings
 from reminders.promises import promised_invoices
@@ -103,6 +104,7 @@ class Written:
     text: str
     html: str | None
     invoices: Sequence[Owed]
+    fee_ids: tuple[int, ...] = ()  # the late fees it names (reminders.fees)
 
 
 def _take(session: Session, action_id: int) -> bool:
@@ -241,6 +243,7 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
         today,
         on_hold=on_hold,
         discount=discount,
+        fees=_fees(session, customer),
     )
 
 
@@ -257,8 +260,9 @@ def _write(
     *,
     on_hold: bool = False,
     discount: StatedDiscount | None = None,
+    fees: Sequence[LateFee] = (),
 ) -> Written:
-    from reminders.schedules.templates import InvoiceLine, MessageContext, render
+    from reminders.schedules.templates import FeeLine, InvoiceLine, MessageContext, render
 
     language = action.language
     context = MessageContext(
@@ -289,18 +293,28 @@ def _write(
         discount_percent=discount.percent if discount else None,
         discount_deadline=discount.deadline if discount else None,
         discounted_total=tuple(discount.discounted.items()) if discount else (),
+        fees=tuple(
+            FeeLine(
+                f.fee_invoice_number or f.fee_invoice_ledger_id or "",
+                f.invoice_number or f.invoice_ledger_id,
+                f.currency,
+                Decimal(f.amount),
+            )
+            for f in fees
+        ),
     )
+    fee_ids = tuple(f.id for f in fees)
     if Channel(action.channel) is Channel.CALL:
         points = stage.talking_points.get(language) or stage.talking_points.get("en") or ""
         rendered = render(Message(stage.name_in(language), points), context)
-        return Written("", rendered.subject, rendered.text, None, owed)
+        return Written("", rendered.subject, rendered.text, None, owed)  # a call names no fee as sent
     found = stage.messages.get(language) or stage.messages.get("en") or {}
     message = Message(
         action.edited_subject if action.edited_subject is not None else found.get("subject", ""),
         action.edited_body if action.edited_body is not None else found.get("body", ""),
     )
     rendered = render(message, context)
-    return Written(recipient, rendered.subject, rendered.text, rendered.html, owed)
+    return Written(recipient, rendered.subject, rendered.text, rendered.html, owed, fee_ids)
 
 
 def preview(session: Session, action: ReminderAction, today: date | None = None) -> Written:
@@ -341,7 +355,14 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
         today,
         on_hold=on_hold,
         discount=discount,
+        fees=_fees(session, customer),
     )
+
+
+def _fees(session: Session, customer: Customer) -> list[LateFee]:
+    from reminders.fees.proposing import fees_to_name
+
+    return fees_to_name(session, customer.id)
 
 
 def locale_for(language: str, country: str) -> str:
@@ -454,6 +475,12 @@ def _record_sent(session: Session, action: ReminderAction, written: Written) -> 
     action.subject = written.subject
     action.text = written.text
     action.sent_invoice_ledger_ids = [r.ledger_id for r in written.invoices]
+    if written.fee_ids:
+        session.execute(
+            update(LateFee)
+            .where(LateFee.id.in_(written.fee_ids), LateFee.named_in_action_id.is_(None))
+            .values(named_in_action_id=action.id)
+        )
     customer = session.get(Customer, action.customer_id)
     assert customer is not None
     numbers = [r.number for r in written.invoices]

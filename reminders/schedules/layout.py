@@ -20,6 +20,8 @@ LABELS: dict[str, dict[str, str]] = {
         "amount_due": "Amount due",
         "days_late": "Days late",
         "sum": "Total due",
+        "fees": "Late fees charged since our last message",
+        "fee_for": "invoice {fee} for {invoice}",
     },
     "fr": {
         "number": "Facture",
@@ -29,6 +31,8 @@ LABELS: dict[str, dict[str, str]] = {
         "amount_due": "Reste dû",
         "days_late": "Jours de retard",
         "sum": "Total dû",
+        "fees": "Pénalités et indemnités facturées depuis notre dernier message",
+        "fee_for": "facture {fee} pour {invoice}",
     },
 }
 _COLUMNS = ("number", "issued", "due", "total", "amount_due", "days_late")
@@ -44,8 +48,18 @@ def _shown_days(days_late: int) -> str:
     return str(days_late) if days_late > 0 else ""
 
 
-def text_table(rows: list[dict[str, Any]], sums: list[str], language: str) -> str:
-    """The invoices as an aligned text table, with a total line per currency (``sums``)."""
+def _fee_lines(fees: list[dict[str, str]], language: str) -> list[str]:
+    labels = LABELS[locale_of(language)]
+    return [
+        labels["fee_for"].format(fee=f["number"], invoice=f["invoice"]) + f": {f['amount']}" for f in fees
+    ]
+
+
+def text_table(
+    rows: list[dict[str, Any]], sums: list[str], language: str, fees: list[dict[str, str]] | None = None
+) -> str:
+    """The invoices as an aligned text table, with a total line per currency (``sums``), and the
+    late fees raised since the last message (``fees``: number, invoice, amount) under it."""
     labels = LABELS[locale_of(language)]
     lines = [[labels[column] for column in _COLUMNS]]
     for row in rows:
@@ -62,7 +76,13 @@ def text_table(rows: list[dict[str, Any]], sums: list[str], language: str) -> st
         return "  ".join(cells).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
-    return "\n".join([laid_out(lines[0]), rule, *(laid_out(line) for line in lines[1:])])
+    table = "\n".join([laid_out(lines[0]), rule, *(laid_out(line) for line in lines[1:])])
+    if fees:
+        labels = LABELS[locale_of(language)]
+        table += (
+            "\n\n" + labels["fees"] + ":\n" + "\n".join(f"- {line}" for line in _fee_lines(fees, language))
+        )
+    return table
 
 
 _CELL = "padding:6px 8px;border-bottom:1px solid #dddddd;"
@@ -72,8 +92,11 @@ def _safe_link(link: str) -> str | None:
     return link if link.startswith(("https://", "http://")) else None
 
 
-def html_table(rows: list[dict[str, Any]], sums: list[str], language: str) -> Markup:
-    """The invoices as an HTML table, numbers linked to their online invoice, on its own block."""
+def html_table(
+    rows: list[dict[str, Any]], sums: list[str], language: str, fees: list[dict[str, str]] | None = None
+) -> Markup:
+    """The invoices as an HTML table, numbers linked to their online invoice, on its own block;
+    the late fees raised since the last message in a paragraph under it."""
     labels = LABELS[locale_of(language)]
 
     def cell(tag: str, value: Any, column: str, extra: str = "") -> Markup:
@@ -103,6 +126,12 @@ def html_table(rows: list[dict[str, Any]], sums: list[str], language: str) -> Ma
         'style="border-collapse:collapse;width:100%;margin:0 0 16px 0;font-size:14px;">'
         "<thead><tr>{0}</tr></thead><tbody>{1}</tbody></table>"
     ).format(head, Markup("").join(body))
+    if fees:
+        labels = LABELS[locale_of(language)]
+        table += Markup("\n\n{0}:\n{1}").format(
+            labels["fees"],
+            Markup("\n").join(Markup("- {0}").format(line) for line in _fee_lines(fees, language)),
+        )
     # On its own paragraph, whatever the template puts around it (see paragraphs).
     return Markup("\n\n") + table + Markup("\n\n")
 

@@ -59,6 +59,16 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class FeeLine:
+    """A late fee raised since the customer's last message, which this one names."""
+
+    number: str  # the fee invoice's number
+    for_invoice: str  # the number of the late invoice it was charged on
+    currency: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class MessageContext:
     """What one message is about: who sends it, to whom, which invoices, in which language."""
 
@@ -81,6 +91,8 @@ class MessageContext:
     discount_percent: Decimal | None = None
     discount_deadline: date | None = None
     discounted_total: tuple[tuple[str, Decimal], ...] = ()
+    # Late fees raised since the last message (reminders.fees): named under the invoices table.
+    fees: tuple[FeeLine, ...] = ()
 
     @property
     def formatting_locale(self) -> str:
@@ -307,6 +319,10 @@ def _values(context: MessageContext, *, html: bool) -> dict[str, Any]:
     rows = _rows(context)
     dues = [line.due_on for line in context.invoices if line.due_on is not None]
     sums = [_money(amount, currency, where) for currency, amount in context.owed.items()]
+    fees = [
+        {"number": fee.number, "invoice": fee.for_invoice, "amount": _money(fee.amount, fee.currency, where)}
+        for fee in context.fees
+    ]
     return {
         "customer_name": context.customer_name,
         "contact_name": context.contact_name or context.customer_name,
@@ -315,7 +331,7 @@ def _values(context: MessageContext, *, html: bool) -> dict[str, Any]:
         "invoices": rows,
         "invoice_count": len(rows),
         "invoice_numbers": format_list([row["number"] for row in rows], locale=where) if rows else "",
-        "invoices_table": (html_table if html else text_table)(rows, sums, language),
+        "invoices_table": (html_table if html else text_table)(rows, sums, language, fees),
         "total_due": _totals(context.owed, where),
         "total_overdue": _totals(context.overdue, where),
         "days_late": context.oldest_days_late if context.oldest_days_late is not None else 0,

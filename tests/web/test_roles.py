@@ -15,6 +15,7 @@ from integration.connections import Connection, ConnectionStatus, Provider, Tena
 from integration.connections.oauth import TokenSet
 from reminders.dispatch.models import ReminderAction
 from reminders.disputes import Dispute
+from reminders.fees.models import LateFee
 from reminders.logos import check_logo, keep_logo
 from reminders.promises import Promise
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
@@ -85,6 +86,20 @@ def harbour(session, redis_client):  # type: ignore[no-untyped-def]
             amount=Decimal("10.00"), currency="NZD", promised_on=clock.today(), until=clock.today(),
         )
     )  # fmt: skip
+    # A late fee waiting for approval, for the routes about one.
+    session.add(
+        LateFee(
+            organisation_id=connection.organisation_id,
+            customer_id=session.scalars(select(Customer.id)).one(),
+            invoice_ledger_id="i-1",
+            kind="fixed",
+            period_start=clock.today(),
+            period_end=clock.today(),
+            currency="NZD",
+            amount=Decimal(25),
+            balance=Decimal(100),
+        )
+    )
     # Someone for the team's routes to act on, and an invitation waiting.
     colleague = User(email="colleague@harbour.example", name="colleague")
     session.add(colleague)
@@ -135,6 +150,10 @@ def url_of(rule, organisation_id: int, people: dict | None = None) -> str:  # ty
     if "promise_id" in rule.arguments:
         values["promise_id"] = db.session.scalar(
             select(Promise.id).where(Promise.organisation_id == organisation_id)
+        )
+    if "fee_id" in rule.arguments:
+        values["fee_id"] = db.session.scalar(
+            select(LateFee.id).where(LateFee.organisation_id == organisation_id)
         )
     if "customer_id" in rule.arguments:
         values["customer_id"] = db.session.scalar(
