@@ -40,12 +40,11 @@ from sqlalchemy.orm import Session
 from integration.connections import Connection, ledger_for
 from integration.ledger import InvoiceRecord, InvoiceStatus, Ledger
 from reminders import holds
-from reminders.discounts import StatedDiscount, stated_discount
+from reminders.discounts import stated_discount
 from reminders.dispatch.models import READY, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
 from reminders.fees.models import LateFee
 from reminders.handoff import open_handoff
-from reminders.models import CollectionSettings
 from reminders.promises import promised_invoices
 from reminders.schedules.models import CustomerChasing, Stage
 from reminders.schedules.planner import settings_for
@@ -228,28 +227,12 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
             link = ledger.payment_link(record.ledger_id)
             if link:
                 links[record.ledger_id] = link
-    settings = settings_for(session, organisation.id)
-    on_hold = holds.is_on_hold(session, organisation.id, customer.id)
-    discount = stated_discount(session, organisation.id, owed, today)
-    return _write(
-        organisation,
-        settings,
-        customer,
-        stage,
-        action,
-        owed,
-        links,
-        recipient,
-        today,
-        on_hold=on_hold,
-        discount=discount,
-        fees=_fees(session, customer),
-    )
+    return _write(session, organisation, customer, stage, action, owed, links, recipient, today)
 
 
 def _write(
+    session: Session,
     organisation: Organisation,
-    settings: CollectionSettings,
     customer: Customer,
     stage: Stage,
     action: ReminderAction,
@@ -257,12 +240,14 @@ def _write(
     links: dict[str, str],
     recipient: str,
     today: date,
-    *,
-    on_hold: bool = False,
-    discount: StatedDiscount | None = None,
-    fees: Sequence[LateFee] = (),
 ) -> Written:
     from reminders.schedules.templates import FeeLine, InvoiceLine, MessageContext, render
+
+    # What the account says besides its invoices: the hold, an open discount, fees raised since.
+    settings = settings_for(session, organisation.id)
+    on_hold = holds.is_on_hold(session, organisation.id, customer.id)
+    discount = stated_discount(session, organisation.id, owed, today)
+    fees = _fees(session, customer)
 
     language = action.language
     context = MessageContext(
@@ -340,23 +325,7 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
     owed = sorted(
         (r for r in rows if r.ledger_id not in left_out), key=lambda r: (r.due_on or r.issued_on, r.number)
     )
-    settings = settings_for(session, organisation.id)
-    on_hold = holds.is_on_hold(session, organisation.id, customer.id)
-    discount = stated_discount(session, organisation.id, owed, today)
-    return _write(
-        organisation,
-        settings,
-        customer,
-        stage,
-        action,
-        owed,
-        {},
-        customer.email or "",
-        today,
-        on_hold=on_hold,
-        discount=discount,
-        fees=_fees(session, customer),
-    )
+    return _write(session, organisation, customer, stage, action, owed, {}, customer.email or "", today)
 
 
 def _fees(session: Session, customer: Customer) -> list[LateFee]:
