@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_timedelta
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
@@ -179,6 +179,7 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
         attention_label=attention_label,
         bucket_label=bucket_label,
         may_open=may_open,
+        role=g.get("role"),
     )
 
 

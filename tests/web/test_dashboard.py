@@ -335,3 +335,25 @@ def test_an_invoice_a_webhook_brings_shows_on_both_pages_at_once(
     assert "NZ$5,000.00" in before and "NZ$5,050.00" in after  # 4,850 + 150, then + 50
     assert cells(practice_before, "owed")[1] == "NZ$5,000.00"
     assert cells(practice_after, "owed")[1] == "NZ$5,050.00"
+
+
+def test_the_dashboard_says_what_needs_a_person_and_links_to_where_it_is_done(
+    client, accountant, session
+) -> None:  # type: ignore[no-untyped-def]
+    from reminders.disputes import Dispute
+
+    customer = session.query(Customer).filter_by(organisation_id=accountant["kauri"], ledger_id="c-2").one()
+    session.add(
+        Dispute(organisation_id=accountant["kauri"], customer_id=customer.id, invoice_ledger_id="i-2")
+    )
+    session.commit()
+    sign_in(client, accountant["user_id"])
+
+    kauri = client.get(f"/organisations/{accountant['kauri']}", headers=ENGLISH).text
+    harbour = client.get(f"/organisations/{accountant['harbour']}", headers=ENGLISH).text
+
+    card = re.search(r'id="needs-a-person">(.*?)</div>', kauri, re.S)
+    assert card is not None
+    assert f'href="/organisations/{accountant["kauri"]}/disputes"' in card.group(1)
+    assert "Open disputes" in card.group(1)
+    assert 'id="needs-a-person"' not in harbour
