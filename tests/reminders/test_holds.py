@@ -207,3 +207,21 @@ def test_a_hold_is_marked_in_the_quickbooks_customers_notes_and_lifted_by_the_pa
             f"{customer.name} is on credit hold",
             f"{customer.name} is off credit hold",
         ]
+
+
+def test_more_than_three_holds_placed_at_once_are_told_in_one_email_listing_them(xero, mailbox) -> None:  # type: ignore[no-untyped-def]
+    _owner(xero.session, xero.organisation_id)
+    _rules(xero.session, xero.organisation_id)
+    names = ["Aute Ltd", "Harakeke Co", "Karaka Farm", "Miro Supplies", "Tawa Joinery"]
+    for name in names:
+        xero.invoice(xero.customer(name), "120.00", days_late=100)
+    xero.sync()
+    loop.react_to_account_changes()
+    run_jobs()
+
+    assert len(xero.session.scalars(select(CreditHold)).all()) == 5
+    (notice,) = [m for m in mailbox.messages if "credit hold" in m["Subject"]]
+    assert notice["Subject"] == "5 customers are on credit hold"
+    body = notice.get_body(("plain",)).get_content()
+    for name in names:
+        assert f"- {name}: an invoice is 100 days past due" in body
