@@ -25,6 +25,7 @@ from reminders.holds import (
     HoldRules,
     credit_limit_of,
     current_hold,
+    evaluate,
     lift,
     place,
     rules_of,
@@ -33,6 +34,7 @@ from reminders.holds import (
 from reminders.risk.classes import RiskClass
 from reminders.schedules.models import CustomerChasing
 from reminders.team_notices import account_manager_of
+from runtime import clock
 from runtime.db import db
 from runtime.tenancy import Membership, Organisation, User, record
 from sync.models import Customer
@@ -182,7 +184,14 @@ def credit_limit(organisation_id: int, customer_id: int) -> ResponseReturnValue:
         amount = amount.quantize(Decimal("0.01"))
     currency = customer.currency or organisation.base_currency
     set_credit_limit(db.session(), customer, amount, currency, current_user.user.id)
+    db.session.flush()
+    # Weighed at once, in this transaction, rather than at the next business day or sync: the
+    # person who set a limit below the balance expects the hold now. Only the mirror is read; the
+    # ledger's mark and the notice are queued after the commit, as everywhere else.
+    after = evaluate(db.session(), organisation, [customer], clock.today(organisation.timezone))
     db.session.commit()
+    for then in after:
+        then()
     flash(str(_l("Credit limit saved.") if amount is not None else _l("Credit limit removed.")))
     return _back(organisation_id, customer_id)
 

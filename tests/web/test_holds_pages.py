@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from reminders.hold_writes import HoldWrite
 from reminders.holds import CreditHold, CreditLimit, HoldReason, HoldRules
 from reminders.schedules.models import CustomerChasing
 from reminders.team_notices import TeamNotice
 from runtime.db import db
+from sync.models import Invoice
 from tests.web import test_customers
 from tests.web.test_customers import names
 from tests.web.test_receivables import sign_in
@@ -107,3 +108,28 @@ def test_the_rules_have_their_own_settings_page(client, books) -> None:  # type:
     rules = db.session.get(HoldRules, books["harbour"])
     assert rules.enabled and rules.days_past_due == 60 and rules.risk_class == 3
     assert not rules.over_credit_limit and not rules.broken_promise  # unticked boxes
+
+
+def test_a_credit_limit_set_below_the_balance_puts_the_customer_on_hold_at_once(
+    client, books, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    db.session.add(HoldRules(organisation_id=books["harbour"], enabled=True))
+    # The holds read what the ledger says is due (these fixtures leave it to the aging).
+    db.session.execute(
+        update(Invoice).where(Invoice.customer_ledger_id == "c-1").values(amount_due=Invoice.total)
+    )
+    db.session.commit()
+    sign_in(client, books["owner"])
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    tui = books["customers"]["Tui Catering"]  # owes 350.00
+
+    saved = client.post(
+        f"/organisations/{books['harbour']}/customers/{tui}/credit-limit", data={"amount": "300"}
+    )
+
+    assert saved.status_code == 302
+    hold = db.session.scalar(select(CreditHold).where(CreditHold.customer_id == tui))
+    assert hold is not None and hold.reason == HoldReason.CREDIT_LIMIT
+    assert len(db.session.scalars(select(TeamNotice)).all()) == 1
+    text = _page(client, books, "Tui Catering")
+    assert "when its credit limit is saved" in text
