@@ -72,6 +72,7 @@ class CustomerRow:
     oldest_days: int | None  # days past due of the oldest overdue invoice; None: nothing overdue
     risk: RiskClass | None  # None: not assessed yet
     segment: str | None
+    on_hold: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ def list_customers(session: Session, organisation: Organisation, filters: Custom
         .group_by(items.c.customer)
         .subquery()
     )
+    from reminders.holds import on_hold_customers
+
     owed = func.coalesce(balances.c.owed, 0)
     overdue = func.coalesce(balances.c.overdue, 0)
     statement: Select[Any] = (
@@ -130,6 +133,8 @@ def list_customers(session: Session, organisation: Organisation, filters: Custom
             balances.c.oldest,
             CustomerStanding.risk,
             CustomerStanding.segment,
+            # In the same query: a row says whether its customer is on hold.
+            Customer.id.in_(on_hold_customers(organisation.id)).label("on_hold"),
             func.count().over().label("found"),
         )
         .select_from(Customer)
@@ -173,6 +178,7 @@ def list_customers(session: Session, organisation: Organisation, filters: Custom
                 oldest_days=row.oldest,
                 risk=RiskClass(row.risk) if row.risk is not None else None,
                 segment=row.segment,
+                on_hold=bool(row.on_hold),
             )
             for row in rows
         ],

@@ -23,7 +23,7 @@ is next cleared, so the next evaluation does not put it straight back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -36,9 +36,13 @@ from runtime.tenancy import Organisation, record
 from sync.models import Customer, Invoice
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 PLACED, LIFTED = "hold.placed", "hold.lifted"
 # How far back a broken promise counts when nothing was lifted since.
 PROMISE_WINDOW = timedelta(days=90)
+# More holds than this placed (or lifted) in one evaluation are told in one notice listing them.
+SUMMARY_OVER = 3
+CLEARED = "the overdue balance is cleared"
 
 AfterCommit = Callable[[], None]
 
@@ -138,12 +142,16 @@ class AccountFacts:
     broken_promise: bool = False
     # A person released a hold placed for this reason and it still stands.
     overridden: str | None = None
+    currency: str = ""  # the currency of the amounts above
 
 
 @dataclass(frozen=True)
 class Decision:
     reason: str
-    detail: str
+    detail: str  # in English, for the ledger's notes and the team's notice
+    # The rule's figures (``days``; ``balance``, ``limit``, ``currency``; ``risk``), kept in the
+    # audit event so that a page words the reason in its reader's language.
+    figures: dict[str, str] = field(default_factory=dict)
 
 
 def decide(rules: Rules, facts: AccountFacts) -> Decision | None:
@@ -154,13 +162,20 @@ def decide(rules: Rules, facts: AccountFacts) -> Decision | None:
     found: list[Decision] = []
     late = facts.overdue_balance > ZERO
     if late and rules.days_past_due is not None and facts.oldest_days_past_due >= rules.days_past_due:
+        days = facts.oldest_days_past_due
         found.append(
-            Decision(HoldReason.DAYS_PAST_DUE, f"an invoice is {facts.oldest_days_past_due} days past due")
+            Decision(HoldReason.DAYS_PAST_DUE, f"an invoice is {days} days past due", {"days": str(days)})
         )
     if rules.over_credit_limit and facts.credit_limit is not None and facts.balance > facts.credit_limit:
         found.append(
             Decision(
-                HoldReason.CREDIT_LIMIT, f"the balance {facts.balance} is over the limit {facts.credit_limit}"
+                HoldReason.CREDIT_LIMIT,
+                f"the balance {facts.balance} is over the limit {facts.credit_limit}",
+                {
+                    "balance": str(facts.balance.quantize(CENT)),
+                    "limit": str(facts.credit_limit),
+                    "currency": facts.currency,
+                },
             )
         )
     if late and rules.broken_promise and facts.broken_promise:
@@ -171,7 +186,13 @@ def decide(rules: Rules, facts: AccountFacts) -> Decision | None:
         and facts.risk_class is not None
         and facts.risk_class >= rules.risk_class
     ):
-        found.append(Decision(HoldReason.RISK_CLASS, f"the risk class is {facts.risk_class}"))
+        found.append(
+            Decision(
+                HoldReason.RISK_CLASS,
+                f"the risk class is {facts.risk_class}",
+                {"risk": str(facts.risk_class)},
+            )
+        )
     for decision in found:
         if decision.reason != facts.overridden:
             return decision
@@ -289,6 +310,7 @@ def facts_of(session: Session, organisation: Organisation, customer: Customer, t
         risk_class=standing,
         broken_promise=broken_promise_since(session, organisation.id, customer.id, since),
         overridden=last.reason if last is not None and last.release_stands else None,
+        currency=currency,
     )
 
 
@@ -308,10 +330,13 @@ def evaluate(
     session: Session, organisation: Organisation, customers: Sequence[Customer], today: date
 ) -> list[AfterCommit]:
     """Place the holds the rules call for and lift the rules' holds that cleared, for these
-    customers; returns what to queue once the caller commits."""
+    customers; returns what to queue once the caller commits. Each hold is told to the team on its
+    own, unless more than ``SUMMARY_OVER`` are placed (or lifted) in this evaluation: then one
+    notice lists them (the rules turned on, or a first sync, would otherwise send one per customer)."""
     rules_row = rules_of(session, organisation.id)
     rules = as_rules(rules_row)
-    after: list[AfterCommit] = []
+    to_place: list[tuple[Customer, Decision]] = []
+    to_lift: list[tuple[Customer, CreditHold]] = []
     for customer in customers:
         if customer.organisation_id != organisation.id:
             continue
@@ -326,10 +351,56 @@ def evaluate(
                     last.release_stands = False  # cleared: the rules speak again
             decision = decide(rules, facts)
             if decision is not None:
-                after.extend(place(session, customer, decision.reason, decision.detail, None))
+                to_place.append((customer, decision))
         elif hold.reason != HoldReason.PERSON and clears(facts):
-            after.extend(lift(session, customer, hold, "the overdue balance is cleared", None))
+            to_lift.append((customer, hold))
+    after: list[AfterCommit] = []
+    each = len(to_place) <= SUMMARY_OVER
+    placed: list[tuple[Customer, str]] = []
+    for customer, decision in to_place:
+        after.extend(
+            place(session, customer, decision.reason, decision.detail, None, decision.figures, tell=each)
+        )
+        placed.append((customer, decision.detail))
+    each = len(to_lift) <= SUMMARY_OVER
+    lifted: list[tuple[Customer, str]] = []
+    for customer, hold in to_lift:
+        after.extend(lift(session, customer, hold, CLEARED, None, tell=each))
+        lifted.append((customer, hold.detail))
+    if len(placed) > SUMMARY_OVER:
+        after.extend(_tell_summary(session, organisation.id, PLACED, placed))
+    if len(lifted) > SUMMARY_OVER:
+        after.extend(_tell_summary(session, organisation.id, LIFTED, lifted))
     return after
+
+
+def _tell_summary(
+    session: Session, organisation_id: int, kind: str, told: list[tuple[Customer, str]]
+) -> list[AfterCommit]:
+    """One notice to the owners listing the customers put on (or taken off) hold in one
+    evaluation, under a key naming it: the kind and the first and last hold it made."""
+    from reminders.team_notices import queue_notices, tell_team
+
+    first = _latest_hold_id(session, organisation_id, told[0][0].id)
+    last = _latest_hold_id(session, organisation_id, told[-1][0].id)
+    lines = "\n".join(f"- {customer.name}: {why}" for customer, why in told)
+    if kind == PLACED:
+        subject = f"{len(told)} customers are on credit hold"
+        text = (
+            f"These {len(told)} customers were put on credit hold by the rules:\n\n{lines}\n\n"
+            "Statements and reminders now say each account is on hold, and the ledger marks the contacts."
+        )
+    else:
+        subject = f"{len(told)} customers are off credit hold"
+        text = f"These {len(told)} customers' credit holds were lifted: {CLEARED}.\n\n{lines}"
+    notice = tell_team(session, organisation_id, f"{kind}:summary:{first}-{last}", kind, subject, text)
+    return [lambda: queue_notices([notice])]
+
+
+def _latest_hold_id(session: Session, organisation_id: int, customer_id: int) -> int:
+    """The id of the customer's latest hold (lasting or just lifted)."""
+    last = _last_hold(session, organisation_id, customer_id)
+    return last.id if last is not None else 0
 
 
 def change_step(
@@ -354,10 +425,18 @@ def day_step(session: Session, organisation: Organisation, day: date) -> list[Af
 
 
 def place(
-    session: Session, customer: Customer, reason: str, detail: str, user_id: int | None
+    session: Session,
+    customer: Customer,
+    reason: str,
+    detail: str,
+    user_id: int | None,
+    figures: dict[str, str] | None = None,
+    *,
+    tell: bool = True,
 ) -> list[AfterCommit]:
-    """Put the customer on hold (nothing if it is already): the record, its audit event, one
-    notice to the team and the ledger's mark; returns what to queue after the commit."""
+    """Put the customer on hold (nothing if it is already): the record, its audit event (with the
+    rule's figures), one notice to the team unless ``tell`` is False (the caller tells it in a
+    summary) and the ledger's mark; returns what to queue after the commit."""
     from reminders.hold_writes import WriteKind, keep_write, queue_hold_writes
     from reminders.team_notices import queue_notices, tell_team
 
@@ -385,8 +464,11 @@ def place(
         hold=hold.id,
         reason=reason,
         why=detail,
+        figures=figures or {},
     )
     write = keep_write(session, hold, WriteKind.PLACE)
+    if not tell:
+        return [lambda: queue_hold_writes([write])]
     notice = tell_team(
         session,
         organisation_id,
@@ -401,9 +483,16 @@ def place(
 
 
 def lift(
-    session: Session, customer: Customer, hold: CreditHold, why: str, user_id: int | None
+    session: Session,
+    customer: Customer,
+    hold: CreditHold,
+    why: str,
+    user_id: int | None,
+    *,
+    tell: bool = True,
 ) -> list[AfterCommit]:
-    """End the hold: the record, its audit event, one notice to the team and the ledger unmarked."""
+    """End the hold: the record, its audit event, one notice to the team (unless ``tell`` is False)
+    and the ledger unmarked."""
     from reminders.hold_writes import WriteKind, keep_write, queue_hold_writes
     from reminders.team_notices import queue_notices, tell_team
 
@@ -413,8 +502,19 @@ def lift(
     # A person's release of a rule's hold stands until the account clears.
     hold.release_stands = user_id is not None and hold.reason != HoldReason.PERSON
     organisation_id = customer.organisation_id
-    record(session, organisation_id, LIFTED, f"customer:{customer.id}", user_id, hold=hold.id, why=why)
+    record(
+        session,
+        organisation_id,
+        LIFTED,
+        f"customer:{customer.id}",
+        user_id,
+        hold=hold.id,
+        why=why,
+        cleared=user_id is None and why == CLEARED,
+    )
     write = keep_write(session, hold, WriteKind.RELEASE)
+    if not tell:
+        return [lambda: queue_hold_writes([write])]
     notice = tell_team(
         session,
         organisation_id,

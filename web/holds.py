@@ -6,12 +6,15 @@ ledger write and notice, nothing more.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -21,10 +24,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from reminders.customers import customer_of
 from reminders.hold_writes import failed_write
 from reminders.holds import (
+    PLACED,
     HoldReason,
     HoldRules,
     credit_limit_of,
     current_hold,
+    evaluate,
     lift,
     place,
     rules_of,
@@ -33,9 +38,12 @@ from reminders.holds import (
 from reminders.risk.classes import RiskClass
 from reminders.schedules.models import CustomerChasing
 from reminders.team_notices import account_manager_of
+from runtime import clock
 from runtime.db import db
-from runtime.tenancy import Membership, Organisation, User, record
+from runtime.tenancy import AuditEvent, Membership, Organisation, User, record
 from sync.models import Customer
+from web.customers import RISK_LABELS
+from web.i18n import money
 from web.roles import RUNS_THE_BOOKS
 
 holds = Blueprint("holds", __name__)
@@ -48,6 +56,51 @@ REASON_LABELS = {
     HoldReason.RISK_CLASS: _l("the risk class"),
     HoldReason.PERSON: _l("placed by a person"),
 }
+
+
+def reason_words(reason: str, why: str = "", figures: Mapping[str, Any] | None = None) -> str:
+    """Why a customer is on hold, in the reader's language, from the rule's key and its figures
+    (kept in the ``hold.placed`` audit event); a person's reason as they wrote it."""
+    figures = figures or {}
+    try:
+        if reason == HoldReason.DAYS_PAST_DUE and "days" in figures:
+            days = int(figures["days"])
+            return ngettext("an invoice %(num)d day past due", "an invoice %(num)d days past due", days)
+        if reason == HoldReason.CREDIT_LIMIT and "limit" in figures:
+            currency = str(figures.get("currency", ""))
+            return _(
+                "a balance of %(balance)s, over the credit limit of %(limit)s",
+                balance=money(Decimal(str(figures["balance"])), currency),
+                limit=money(Decimal(str(figures["limit"])), currency),
+            )
+        if reason == HoldReason.RISK_CLASS and "risk" in figures:
+            return _("the risk class: %(risk)s", risk=RISK_LABELS[RiskClass(int(figures["risk"]))])
+    except (ValueError, KeyError, InvalidOperation):
+        pass  # figures this version cannot read: the rule's name says enough
+    if reason == HoldReason.PERSON:
+        return why
+    return str(REASON_LABELS.get(reason, reason))
+
+
+def _placed_figures(organisation_id: int, customer_id: int) -> dict[str, Any]:
+    """The figures of the customer's latest hold placed (its audit event's)."""
+    details = db.session.scalar(
+        select(AuditEvent.details)
+        .where(
+            AuditEvent.organisation_id == organisation_id,
+            AuditEvent.subject == f"customer:{customer_id}",
+            AuditEvent.action == PLACED,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    found = (details or {}).get("figures") if isinstance(details, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+@holds.app_context_processor
+def hold_words() -> dict[str, Any]:
+    return {"hold_reason": reason_words}
 
 
 class HoldForm(FlaskForm):
@@ -88,14 +141,17 @@ def hold_panel(organisation: Organisation, customer: Customer) -> dict[str, Any]
         .order_by(User.name, User.email)
     ).all()
     manager = account_manager_of(session, organisation.id, customer.id)
+    hold = current_hold(session, organisation.id, customer.id)
     return {
-        "hold": current_hold(session, organisation.id, customer.id),
+        "hold": hold,
+        "why": reason_words(hold.reason, hold.detail, _placed_figures(organisation.id, customer.id))
+        if hold is not None
+        else "",
         "limit": credit_limit_of(session, organisation.id, customer.id),
         "currency": customer.currency or organisation.base_currency,
         "failed": failed_write(session, organisation.id, customer.id),
         "manager_id": manager.id if manager else None,
         "members": members,
-        "reasons": REASON_LABELS,
         "runs_the_books": g.get("role") in RUNS_THE_BOOKS,
     }
 
@@ -182,7 +238,14 @@ def credit_limit(organisation_id: int, customer_id: int) -> ResponseReturnValue:
         amount = amount.quantize(Decimal("0.01"))
     currency = customer.currency or organisation.base_currency
     set_credit_limit(db.session(), customer, amount, currency, current_user.user.id)
+    db.session.flush()
+    # Weighed at once, in this transaction, rather than at the next business day or sync: the
+    # person who set a limit below the balance expects the hold now. Only the mirror is read; the
+    # ledger's mark and the notice are queued after the commit, as everywhere else.
+    after = evaluate(db.session(), organisation, [customer], clock.today(organisation.timezone))
     db.session.commit()
+    for then in after:
+        then()
     flash(str(_l("Credit limit saved.") if amount is not None else _l("Credit limit removed.")))
     return _back(organisation_id, customer_id)
 

@@ -207,3 +207,46 @@ def test_a_hold_is_marked_in_the_quickbooks_customers_notes_and_lifted_by_the_pa
             f"{customer.name} is on credit hold",
             f"{customer.name} is off credit hold",
         ]
+
+
+FIVE = ["Aute Ltd", "Harakeke Co", "Karaka Farm", "Miro Supplies", "Tawa Joinery"]
+
+
+def _five_late(xero) -> list[str]:  # type: ignore[no-untyped-def]
+    """Five customers each with an invoice 100 days late, synced; their invoices' ids."""
+    _owner(xero.session, xero.organisation_id)
+    _rules(xero.session, xero.organisation_id)
+    invoices = [xero.invoice(xero.customer(name), "120.00", days_late=100) for name in FIVE]
+    xero.sync()
+    return invoices
+
+
+def test_more_than_three_holds_placed_at_once_are_told_in_one_email_listing_them(xero, mailbox) -> None:  # type: ignore[no-untyped-def]
+    _five_late(xero)
+    names = FIVE
+    loop.react_to_account_changes()
+    run_jobs()
+
+    assert len(xero.session.scalars(select(CreditHold)).all()) == 5
+    (notice,) = [m for m in mailbox.messages if "credit hold" in m["Subject"]]
+    assert notice["Subject"] == "5 customers are on credit hold"
+    body = notice.get_body(("plain",)).get_content()
+    for name in names:
+        assert f"- {name}: an invoice is 100 days past due" in body
+
+
+def test_more_than_three_holds_lifted_at_once_are_told_in_one_email_listing_them(xero, mailbox) -> None:  # type: ignore[no-untyped-def]
+    invoices = _five_late(xero)
+    loop.react_to_account_changes()
+    run_jobs()
+    xero.sandbox.clock.advance(timedelta(hours=1))
+    for invoice in invoices:
+        xero.sandbox.pay_invoice(invoice)
+    xero.sync()
+    loop.react_to_account_changes()
+    run_jobs()
+
+    assert all(hold.lifted_at is not None for hold in xero.session.scalars(select(CreditHold)))
+    assert _hold_mails(mailbox) == ["5 customers are on credit hold", "5 customers are off credit hold"]
+    body = mailbox.messages[-1].get_body(("plain",)).get_content()
+    assert all(f"- {name}:" in body for name in FIVE)

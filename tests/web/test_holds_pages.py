@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from reminders.hold_writes import HoldWrite
 from reminders.holds import CreditHold, CreditLimit, HoldReason, HoldRules
 from reminders.schedules.models import CustomerChasing
 from reminders.team_notices import TeamNotice
 from runtime.db import db
+from sync.models import Invoice
 from tests.web import test_customers
 from tests.web.test_customers import names
 from tests.web.test_receivables import sign_in
@@ -48,6 +49,10 @@ def test_a_person_puts_a_customer_on_hold_with_a_reason_and_releases_it(client, 
 
     listed = client.get(f"/organisations/{books['harbour']}/customers?hold=1")
     assert names(listed.text) == ["Moa Motors"]
+    everyone = client.get(
+        f"/organisations/{books['harbour']}/customers", headers={"Accept-Language": "en-NZ"}
+    )
+    assert everyone.text.count('<span class="badge bad">on hold</span>') == 1  # Moa's row only
 
     released = client.post(f"{base}/hold/release", data={"reason": "paid by card"})
     assert released.status_code == 302
@@ -107,3 +112,52 @@ def test_the_rules_have_their_own_settings_page(client, books) -> None:  # type:
     rules = db.session.get(HoldRules, books["harbour"])
     assert rules.enabled and rules.days_past_due == 60 and rules.risk_class == 3
     assert not rules.over_credit_limit and not rules.broken_promise  # unticked boxes
+
+
+def test_a_credit_limit_set_below_the_balance_puts_the_customer_on_hold_at_once(
+    client, books, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    db.session.add(HoldRules(organisation_id=books["harbour"], enabled=True))
+    # The holds read what the ledger says is due (these fixtures leave it to the aging).
+    db.session.execute(
+        update(Invoice).where(Invoice.customer_ledger_id == "c-1").values(amount_due=Invoice.total)
+    )
+    db.session.commit()
+    sign_in(client, books["owner"])
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    tui = books["customers"]["Tui Catering"]  # owes 350.00
+
+    saved = client.post(
+        f"/organisations/{books['harbour']}/customers/{tui}/credit-limit", data={"amount": "300"}
+    )
+
+    assert saved.status_code == 302
+    hold = db.session.scalar(select(CreditHold).where(CreditHold.customer_id == tui))
+    assert hold is not None and hold.reason == HoldReason.CREDIT_LIMIT
+    assert len(db.session.scalars(select(TeamNotice)).all()) == 1
+    text = _page(client, books, "Tui Catering")
+    assert "when its credit limit is saved" in text
+
+
+def test_a_rules_hold_is_worded_in_the_readers_language_from_its_figures(client, books, redis_client) -> None:  # type: ignore[no-untyped-def]
+    db.session.add(HoldRules(organisation_id=books["harbour"], enabled=True))
+    db.session.execute(
+        update(Invoice).where(Invoice.customer_ledger_id == "c-2").values(amount_due=Invoice.total)
+    )
+    db.session.commit()
+    sign_in(client, books["owner"])
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    moa = books["customers"]["Moa Motors"]  # owes 1,000.00, 95 days past due
+    base = f"/organisations/{books['harbour']}/customers/{moa}"
+    assert client.post(f"{base}/credit-limit", data={"amount": "5000"}).status_code == 302
+
+    english = _page(client, books, "Moa Motors")
+    assert "an invoice 95 days past due" in english and "an invoice is" not in english
+    assert "Put on credit hold by Relance: an invoice 95 days past due" in english
+    assert "Credit limit set to $5,000.00 by Aroha" in english
+    assert "Released, a hold placed by a rule is not placed again by that rule" in english
+
+    french = client.get(base, headers={"Accept-Language": "fr-FR"}).text
+    assert "une facture en retard de 95 jours" in french and "an invoice" not in french
+    assert "Crédit suspendu par Relance : une facture en retard de 95 jours" in french
+    assert "Limite de crédit fixée à 5\u202f000,00\u00a0$NZ par Aroha" in french

@@ -4,11 +4,12 @@
 (function () {
   "use strict";
 
-  // A form marked data-autosubmit sends itself when one of its selects changes (its button stays
-  // for people without JavaScript).
+  // A form marked data-autosubmit sends itself when one of its selects or checkboxes changes (its
+  // button stays for people without JavaScript).
   function autosubmit(root) {
-    root.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.requestSubmit(); });
+    var controls = "form[data-autosubmit] select, form[data-autosubmit] input[type=checkbox]";
+    root.querySelectorAll(controls).forEach(function (control) {
+      control.addEventListener("change", function () { control.form.requestSubmit(); });
     });
   }
 
