@@ -30,6 +30,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Integer, Select, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from reminders.team_notices import money_text
 from runtime import clock
 from runtime.db import Base
 from runtime.tenancy import Organisation, record
@@ -136,6 +137,7 @@ class AccountFacts:
     credit_limit: Decimal | None = None
     risk_class: int | None = None
     broken_promise: bool = False
+    currency: str = ""  # of the balances, to word them
     # A person released a hold placed for this reason and it still stands.
     overridden: str | None = None
 
@@ -160,7 +162,8 @@ def decide(rules: Rules, facts: AccountFacts) -> Decision | None:
     if rules.over_credit_limit and facts.credit_limit is not None and facts.balance > facts.credit_limit:
         found.append(
             Decision(
-                HoldReason.CREDIT_LIMIT, f"the balance {facts.balance} is over the limit {facts.credit_limit}"
+                HoldReason.CREDIT_LIMIT,
+                f"the balance {money_text(facts.balance, facts.currency)} is over the limit {money_text(facts.credit_limit, facts.currency)}",
             )
         )
     if late and rules.broken_promise and facts.broken_promise:
@@ -286,6 +289,7 @@ def facts_of(session: Session, organisation: Organisation, customer: Customer, t
         overdue_balance=overdue,
         balance=balance,
         credit_limit=limit.amount if limit is not None else None,
+        currency=currency,
         risk_class=standing,
         broken_promise=broken_promise_since(session, organisation.id, customer.id, since),
         overridden=last.reason if last is not None and last.release_stands else None,

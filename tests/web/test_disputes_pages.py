@@ -57,6 +57,7 @@ def test_a_person_raises_answers_and_resolves_a_dispute_from_the_customer_page(c
     assert session.get(Dispute, dispute.id).resolution_note == "Customer accepted the voucher"
     assert "Invoice INV-i-1 disputed by Member" in resolved.text
     assert "Dispute of invoice INV-i-1 resolved by Member" in resolved.text
+    assert "Message on the dispute of invoice INV-i-1 from Member" in resolved.text
     assert "Cold coffee" not in client.get(f"/organisations/{harbour}/disputes").text
 
 
