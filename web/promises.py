@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -174,7 +175,7 @@ def keep_promise(
         str(
             _l(
                 "Promise recorded: reminders for its invoices pause until %(day)s.",
-                day=promise.until.isoformat(),
+                day=format_date(promise.until),
             )
         )
     )
