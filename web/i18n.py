@@ -183,12 +183,12 @@ def number(value: Decimal | int | float | None, decimals: int = 1) -> str:
 def iso_day(value: date | str | None) -> str:
     """A day written the reader's way ("2 Dec 2026"), from a date or the ISO string an audit
     event's details keep; a string that is not a date is shown as it is."""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value
-    return format_date(value) if value is not None else ""
+    if not isinstance(value, str):
+        return format_date(value) if value is not None else ""
+    try:
+        return str(format_date(date.fromisoformat(value)))
+    except ValueError:
+        return value
 
 
 def moment(value: datetime | None) -> str:
