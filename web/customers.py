@@ -41,6 +41,7 @@ from reminders.customers import (
     list_customers,
 )
 from reminders.dispatch.models import PENDING, ReminderAction
+from reminders.handoff import open_handoff
 from reminders.models import CustomerStanding
 from reminders.risk.classes import RiskClass
 from reminders.schedules.models import CustomerChasing, Schedule
@@ -217,6 +218,7 @@ def _chasing_panel(organisation: Organisation, customer: Any) -> dict[str, Any]:
         ),
         "language": language_of(organisation, choice.language if choice else None),
         "pending": pending,
+        "handed_off": open_handoff(session, organisation.id, customer.id),
         "paused": bool(
             choice and choice.paused_until and choice.paused_until > clock.today(organisation.timezone)
         ),

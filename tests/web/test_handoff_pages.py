@@ -78,6 +78,8 @@ def test_handing_off_and_taking_back_from_the_customer_page(client, books, redis
     assert (kept.agency, kept.reference, kept.taken_back_at) == ("Northern Recoveries", "NR-118", None)
     page = client.get(base)
     assert "Handed off to Northern Recoveries" in page.text and "Take back and resume reminders" in page.text
+    chasing = page.text.split('id="chasing-state"')[1].split("</dd>")[0]
+    assert "handed off to Northern Recoveries" in chasing and ">on<" not in chasing
     notes = [note.text for note in db.session.scalars(select(LedgerNote))]
     assert notes == ["Handed off to Northern Recoveries (reference NR-118) in Relance."]
 
