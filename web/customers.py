@@ -41,6 +41,7 @@ from reminders.customers import (
     list_customers,
 )
 from reminders.dispatch.models import PENDING, ReminderAction
+from reminders.disputes import disputed_invoices
 from reminders.handoff import open_handoff
 from reminders.models import CustomerStanding
 from reminders.risk.classes import RiskClass
@@ -244,6 +245,7 @@ def _page(organisation_id: int, customer_id: int, form: NoteForm, status: int = 
             "customers/page.html",
             organisation=organisation,
             account=account_of(db.session(), organisation, customer),
+            disputed=disputed_invoices(db.session(), organisation.id),
             timeline=timeline_of(db.session(), customer, organisation.timezone),
             ledger_name=provider(connection.provider).display_name if connection else "",
             risk_labels=RISK_LABELS,

@@ -135,6 +135,8 @@ def test_handing_off_and_taking_back_from_the_customer_page(client, books, redis
     assert (kept.agency, kept.reference, kept.taken_back_at) == ("Northern Recoveries", "NR-118", None)
     page = client.get(base)
     assert "Handed off to Northern Recoveries" in page.text and "Take back and resume reminders" in page.text
+    panel = page.text.split('id="handoff"')[1].split("</div>")[0]
+    assert "Handed off</span>" not in panel and panel.count("Handed off to Northern Recoveries") == 1
     chasing = page.text.split('id="chasing-state"')[1].split("</dd>")[0]
     assert "handed off to Northern Recoveries" in chasing and ">on<" not in chasing
     notes = [note.text for note in db.session.scalars(select(LedgerNote))]
