@@ -96,6 +96,12 @@ def bucket_labels(organisation_id: int) -> tuple[str, ...]:
     return _buckets(organisation_id)[0].labels
 
 
+def bucket_past(organisation_id: int, days: int) -> int:
+    """The position of the aging bucket just past ``days`` past due (90 by the default edges:
+    "91-120"), for a link to the customers past an age."""
+    return _buckets(organisation_id)[0].index(days + 1)
+
+
 def _like(text: str) -> str:
     """``text`` as a LIKE pattern that matches it anywhere, its own % and _ taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

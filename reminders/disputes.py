@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from integration.ledger import InvoiceStatus
 from reminders.models import LedgerNote
-from reminders.team_notices import TeamNotice, queue_notices, tell_team
+from reminders.team_notices import TeamNotice, money_text, queue_notices, tell_team
 from reminders.writeback import queue_writes, record_invoice_notes
 from runtime import clock
 from runtime.db import Base
@@ -232,7 +232,7 @@ def raise_dispute(
             f"dispute.raised:{dispute.id}",
             "dispute.raised",
             f"{customer.name} disputes {named}",
-            f"{customer.name} disputes {named} ({invoice.currency} {invoice.amount_due}).\n\n"
+            f"{customer.name} disputes {named} ({money_text(invoice.amount_due, invoice.currency)}).\n\n"
             f"Reason: {reason or '(none given)'}\n\n"
             "Relance has stopped chasing this invoice until the dispute is resolved; "
             "the rest of the account is chased as before.",
@@ -266,6 +266,8 @@ def add_message(
         written_at=clock.now(),
     )
     session.add(message)
+    customer = session.get(Customer, dispute.customer_id)
+    invoice = invoice_of(session, customer, dispute.invoice_ledger_id) if customer is not None else None
     record(
         session,
         dispute.organisation_id,
@@ -274,6 +276,7 @@ def add_message(
         message.author_user_id,
         dispute=dispute.id,
         invoice=dispute.invoice_ledger_id,
+        number=invoice.number if invoice is not None else "",
         author=author,
         text=text,
     )

@@ -280,8 +280,8 @@ def hand_off(
     note_key: str,
     ledger_text: str,
 ) -> tuple[Handoff, list[LedgerNote]]:
-    """Hand ``customer`` to ``agency``: the record, its audit event and a note for the ledger's
-    contact, in the caller's transaction. Returns the hand-off and the new ledger notes, which the
+    """Hand ``customer`` to ``agency``: the record, its audit event, their pending reminders
+    skipped and a note for the ledger's contact, in the caller's transaction. Returns the hand-off and the new ledger notes, which the
     caller queues (``writeback.queue_writes``) after it commits."""
     if open_handoff(session, customer.organisation_id, customer.id) is not None:
         raise AlreadyHandedOff(customer.id)
@@ -308,6 +308,10 @@ def hand_off(
         reference=handoff.reference,
         note=handoff.note,
     )
+    from reminders.dispatch.outbox import skip_pending_of
+
+    # Chasing stops now, not at the next planning: nothing awaiting approval or planned goes.
+    skip_pending_of(session, customer, user_id, f"handed off to {handoff.agency}")
     kept, new = record_note(session, customer, user_id, ledger_text, note_key)
     return handoff, [kept] if new else []
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -53,6 +54,23 @@ KIND_NAMES = {
     "reminder.skipped": "Reminder skipped",
     "reminder.call_outcome": "Call",
     "reminder.posted": "Letter posted",
+    "reminder.approved": "Reminder approved",
+    "reminder.edited": "Reminder reworded",
+    "reminder.failed": "Reminder not sent",
+    "promise.made": "Promise to pay",
+    "promise.kept": "Promise kept",
+    "promise.broken": "Promise broken",
+    "promise.cancelled": "Promise cancelled",
+    "dispute.raised": "Dispute raised",
+    "dispute.message": "Dispute message",
+    "dispute.resolved": "Dispute closed",
+    "hold.placed": "Credit hold placed",
+    "hold.lifted": "Credit hold lifted",
+    "hold.limit": "Credit limit",
+    "fee.approved": "Late fee approved",
+    "fee.skipped": "Late fee skipped",
+    "fee.raised": "Late fee raised",
+    "discount.settled": "Early-payment discount",
 }
 
 
@@ -94,10 +112,110 @@ def invoices_csv(session: Session, organisation: Organisation, customer: Custome
     return out.getvalue()
 
 
-def _details(entry: TimelineEntry) -> str:
-    if not entry.details:
+def _g(details: dict[str, Any], name: str) -> str:
+    value = details.get(name)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def _with(text: str, extra: str, label: str = "") -> str:
+    return f"{text}. {label}{extra}" if extra else text
+
+
+# The audit trail's kinds, each as a sentence an agency reads (d: the event's details, by: who).
+DESCRIPTIONS: dict[str, Callable[[dict[str, Any], str], str]] = {
+    "customer.note": lambda d, by: _with(f"Note by {by}", _g(d, "text"), ""),
+    "customer.chasing": lambda d, by: f"Reminder choices changed by {by}",
+    "customer.handed_off": lambda d, by: _with(
+        f"Handed off to {_g(d, 'agency')} by {by}; reminders stop", _g(d, "reference"), "Reference: "
+    ),
+    "customer.taken_back": lambda d, by: _with(
+        f"Taken back from {_g(d, 'agency')} by {by}; reminders resume", _g(d, "reason"), "Reason: "
+    ),
+    "reminder.sent": lambda d, by: (
+        f'Letter "{_g(d, "stage")}" written, naming {_g(d, "invoices")}'
+        if d.get("channel") == "letter"
+        else f'Call task "{_g(d, "stage")}" added to the call list'
+        if d.get("channel") == "call"
+        else f'Reminder "{_g(d, "stage")}" emailed to {_g(d, "recipient")}, naming {_g(d, "invoices")}'
+    ),
+    "reminder.skipped": lambda d, by: f'Reminder "{_g(d, "stage")}" skipped: {_g(d, "reason")}',
+    "reminder.approved": lambda d, by: f'Reminder "{_g(d, "stage")}" approved by {by}',
+    "reminder.edited": lambda d, by: f'Reminder "{_g(d, "stage")}" reworded by {by}',
+    "reminder.call_outcome": lambda d, by: _with(
+        f'Call "{_g(d, "stage")}" by {by}: {_g(d, "outcome").replace("_", " ")}', _g(d, "note"), "Note: "
+    ),
+    "reminder.posted": lambda d, by: f'Letter "{_g(d, "stage")}" posted by {by}',
+    "reminder.failed": lambda d, by: f'Reminder "{_g(d, "stage")}" could not be sent: {_g(d, "reason")}',
+    "promise.made": lambda d, by: _with(
+        f"Promise to pay by {_g(d, 'promised_on')}, recorded by "
+        f"{'the customer' if d.get('source') == 'customer' else by}",
+        _g(d, "invoices"),
+        "Invoices: ",
+    ),
+    "promise.kept": lambda d, by: "Promise to pay kept",
+    "promise.broken": lambda d, by: f"Promise to pay by {_g(d, 'promised_on')} broken: not paid in time",
+    "promise.cancelled": lambda d, by: _with(
+        f"Promise to pay cancelled by {by}", _g(d, "reason"), "Reason: "
+    ),
+    "dispute.raised": lambda d, by: _with(
+        f"Invoice disputed by {'the customer' if d.get('source') == 'customer' else by}",
+        _g(d, "reason"),
+        "Reason: ",
+    ),
+    "dispute.message": lambda d, by: _with(
+        f"Message on the dispute from {'the customer' if d.get('author') == 'customer' else by}",
+        _g(d, "text"),
+    ),
+    "dispute.resolved": lambda d, by: (
+        _with("Dispute closed by a credit in the ledger", _g(d, "credit_note"), "Credit note: ")
+        if d.get("outcome") == "credited"
+        else _with(f"Dispute resolved by {by}", _g(d, "note"), "Note: ")
+    ),
+    "hold.placed": lambda d, by: f"Put on credit hold by {by}: {_g(d, 'why')}",
+    "hold.lifted": lambda d, by: f"Credit hold lifted by {by}: {_g(d, 'why')}",
+    "hold.limit": lambda d, by: (
+        f"Credit limit set by {by}" if d.get("amount") else f"Credit limit removed by {by}"
+    ),
+    "fee.approved": lambda d, by: f"Late fee on invoice {_g(d, 'invoice')} approved by {by}",
+    "fee.skipped": lambda d, by: f"Late fee on invoice {_g(d, 'invoice')} skipped by {by}: {_g(d, 'reason')}",
+    "fee.raised": lambda d, by: (
+        f"Late fee on invoice {_g(d, 'invoice')} raised in the ledger as invoice {_g(d, 'fee_invoice')}"
+    ),
+    "discount.settled": lambda d, by: (
+        f"Paid at the early-payment price; the rest credited by credit note {_g(d, 'credit_note')}"
+    ),
+}
+
+
+def describe(entry: TimelineEntry) -> str:
+    """The event in plain English; a kind not known here as "kind: key=value; …"."""
+    details = dict(entry.details or {})
+    found = DESCRIPTIONS.get(entry.kind)
+    if found is not None:
+        return found(details, entry.actor or "Relance")
+    if not details:
         return ""
-    return json.dumps(entry.details, ensure_ascii=False, sort_keys=True, default=str)
+    listed = "; ".join(f"{name}={_g(details, name)}" for name in sorted(details))
+    return f"{entry.kind}: {listed}"
+
+
+def _number(entry: TimelineEntry) -> str:
+    details = entry.details or {}
+    return entry.number or _g(details, "number") or _g(details, "invoice")
+
+
+def _money_of(entry: TimelineEntry) -> tuple[str, str]:
+    """The entry's amount and currency: the mirror's, else the details' (promise, fee, limit)."""
+    if entry.amount is not None:
+        return _amount(entry.amount), entry.currency
+    details = entry.details or {}
+    try:
+        amount = Decimal(_g(details, "amount")) if details.get("amount") else None
+    except ArithmeticError:
+        amount = None
+    return _amount(amount), _g(details, "currency") if amount is not None else ""
 
 
 def history_csv(session: Session, organisation: Organisation, customer: Customer) -> str:
@@ -107,17 +225,18 @@ def history_csv(session: Session, organisation: Organisation, customer: Customer
     writer = csv.writer(out)
     writer.writerow(HISTORY_COLUMNS)
     for entry in reversed(entries):
+        amount, currency = _money_of(entry)
         writer.writerow(
             [
                 entry.on.isoformat(),
                 entry.at.strftime("%H:%M") if entry.at else "",
                 KIND_NAMES.get(entry.kind, entry.kind),
-                _text(entry.number),
-                _amount(entry.amount),
-                entry.currency,
+                _text(_number(entry)),
+                amount,
+                currency,
                 entry.status,
                 _text(entry.actor),
-                _text(_details(entry)),
+                _text(describe(entry)),
             ]
         )
     return out.getvalue()
@@ -127,9 +246,19 @@ def handoff_pack(session: Session, organisation: Organisation, customer: Custome
     """The ZIP of the statement, the open invoices and the contact history of ``customer``.
     Raises reminders.reports.exports.PdfUnavailable when the server cannot make PDFs."""
     from reminders.dispatch.documents import statement_pdf
+    from reminders.dispatch.send import locale_for
+    from reminders.holds import is_on_hold
 
     today = clock.today(organisation.timezone)
-    statement = statement_pdf(session, organisation.id, customer.id, today, language)
+    # As the reminders' statements are: on hold said, dates the organisation's country's way.
+    statement = statement_pdf(
+        session,
+        organisation.id,
+        customer.id,
+        today,
+        locale_for(language, organisation.country),
+        on_hold=is_on_hold(session, organisation.id, customer.id),
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as pack:
         pack.writestr("statement.pdf", statement)

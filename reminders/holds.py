@@ -30,6 +30,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Integer, Select, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from reminders.team_notices import money_text
 from runtime import clock
 from runtime.db import Base
 from runtime.tenancy import Organisation, record
@@ -170,7 +171,8 @@ def decide(rules: Rules, facts: AccountFacts) -> Decision | None:
         found.append(
             Decision(
                 HoldReason.CREDIT_LIMIT,
-                f"the balance {facts.balance} is over the limit {facts.credit_limit}",
+                f"the balance {money_text(facts.balance, facts.currency)} is over the limit "
+                f"{money_text(facts.credit_limit, facts.currency)}",
                 {
                     "balance": str(facts.balance.quantize(CENT)),
                     "limit": str(facts.credit_limit),
@@ -307,10 +309,10 @@ def facts_of(session: Session, organisation: Organisation, customer: Customer, t
         overdue_balance=overdue,
         balance=balance,
         credit_limit=limit.amount if limit is not None else None,
+        currency=currency,
         risk_class=standing,
         broken_promise=broken_promise_since(session, organisation.id, customer.id, since),
         overridden=last.reason if last is not None and last.release_stands else None,
-        currency=currency,
     )
 
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from integration.ledger import InvoiceStatus
 from reminders.models import LedgerNote
+from reminders.team_notices import money_text
 from runtime import clock
 from runtime.db import Base, Money
 from runtime.logs import get_logger
@@ -142,7 +143,7 @@ def subject_of(customer: Customer) -> str:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return f"{currency} {amount:,.2f}"
+    return money_text(amount, currency)
 
 
 def record_promise(

@@ -17,7 +17,9 @@ Who is told: the organisation's owners, and the customer's account manager (a pe
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
+from babel.numbers import format_currency
 from sqlalchemy import ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -30,6 +32,17 @@ from runtime.tenancy import Document, Membership, Role, User
 log = get_logger(__name__)
 
 SENDING_LEASE = timedelta(minutes=10)
+NOTICE_LOCALE = "en"  # the notices are written in English
+
+
+def money_text(amount: Decimal | str, currency: str) -> str:
+    """An amount as a notice or a ledger note writes it ("NZ$1,033.07", "US$337.67"): never a
+    raw Decimal. Plain English, so a currency the reader may not share keeps its prefix."""
+    return (
+        format_currency(Decimal(amount), currency, locale=NOTICE_LOCALE)
+        if currency
+        else f"{Decimal(amount):,.2f}"
+    )
 
 
 class NoticeStatus:

@@ -121,15 +121,19 @@ def timeline_of(
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .limit(limit)
     ).all()
+    numbers = _numbers_missing(session, customer, [dict(event.details or {}) for event, _, _ in events])
     for event, actor, note in events:
         at = event.occurred_at.astimezone(where)
+        details = dict(event.details or {})
+        if not details.get("number") and details.get("invoice") in numbers:
+            details["number"] = numbers[details["invoice"]]
         entries.append(
             TimelineEntry(
                 event.action,
                 at.date(),
                 at=at,
                 actor=(actor.name or actor.email) if actor is not None else "",
-                details=dict(event.details or {}),
+                details=details,
                 note=note,
             )
         )
@@ -139,3 +143,22 @@ def timeline_of(
         reverse=True,
     )
     return entries[:limit]
+
+
+def _numbers_missing(session: Session, customer: Customer, details: list[dict[str, Any]]) -> dict[str, str]:
+    """Invoice numbers, by ledger id, for events that name an invoice by its ledger id alone
+    (those recorded before their details carried the number), in one query."""
+    wanted = {d["invoice"] for d in details if isinstance(d.get("invoice"), str) and not d.get("number")}
+    if not wanted:
+        return {}
+    return {
+        ledger_id: number
+        for ledger_id, number in session.execute(
+            select(Invoice.ledger_id, Invoice.number).where(
+                Invoice.organisation_id == customer.organisation_id,
+                Invoice.customer_ledger_id == customer.ledger_id,
+                Invoice.ledger_id.in_(wanted),
+            )
+        )
+        if number
+    }

@@ -41,6 +41,8 @@ from reminders.customers import (
     list_customers,
 )
 from reminders.dispatch.models import PENDING, ReminderAction
+from reminders.disputes import disputed_invoices
+from reminders.handoff import open_handoff
 from reminders.models import CustomerStanding
 from reminders.risk.classes import RiskClass
 from reminders.schedules.models import CustomerChasing, Schedule
@@ -217,6 +219,7 @@ def _chasing_panel(organisation: Organisation, customer: Any) -> dict[str, Any]:
         ),
         "language": language_of(organisation, choice.language if choice else None),
         "pending": pending,
+        "handed_off": open_handoff(session, organisation.id, customer.id),
         "paused": bool(
             choice and choice.paused_until and choice.paused_until > clock.today(organisation.timezone)
         ),
@@ -242,6 +245,7 @@ def _page(organisation_id: int, customer_id: int, form: NoteForm, status: int = 
             "customers/page.html",
             organisation=organisation,
             account=account_of(db.session(), organisation, customer),
+            disputed=disputed_invoices(db.session(), organisation.id),
             timeline=timeline_of(db.session(), customer, organisation.timezone),
             ledger_name=provider(connection.provider).display_name if connection else "",
             risk_labels=RISK_LABELS,

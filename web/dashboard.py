@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from integration.connections import Connection, ConnectionStatus
 from integration.providers import configured_providers
 from reminders.attention import Attention, AttentionKind, going_out_today, needing_attention
+from reminders.customers import bucket_past
 from reminders.handoff import customers_past_the_age, rules_of
 from reminders.receivables.kept_figures import dashboard_figures, kept_practice_figures
 from reminders.receivables.overview import FirstOrder, PracticeFigures, aging_trend, customers_to_act_on
@@ -37,6 +38,7 @@ dashboard = Blueprint("dashboard", __name__)
 # The practice view's columns one may sort by, and how a row is ordered by each.
 SORTS = ("name", "owed", "overdue", "over_90", "dso", "dso_change", "attention")
 LONGEST_SEARCH = 100
+PAST_THE_AGE_SHOWN = 10  # the dashboard's end-of-the-road card: the largest overdue balances
 
 ATTENTION_LABELS = {
     AttentionKind.NEEDS_RECONNECT: _l("Reconnect the ledger"),
@@ -170,8 +172,7 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
         trend_chart=trend_chart(trend.days, trend.labels, trend.amounts) if len(trend.days) >= 2 else None,
         largest_overdue=customers_to_act_on(session, organisation_id, FirstOrder.LARGEST_OVERDUE),
         highest_risk=customers_to_act_on(session, organisation_id, FirstOrder.HIGHEST_RISK),
-        past_the_age=customers_past_the_age(session, found),
-        handoff_age=rules_of(session, organisation_id).age_days,
+        **_past_the_age(session, found),
         customer_pages="customers.page" in current_app.view_functions,
         endpoints=current_app.view_functions,
         since=since,
@@ -206,6 +207,19 @@ def sync_now(organisation_id: int) -> ResponseReturnValue:
         else _("A sync is already queued or running.")
     )
     return back
+
+
+def _past_the_age(session: Any, organisation: Organisation) -> dict[str, Any]:
+    """The end-of-the-road card: the largest few past the age, and how many more the customers
+    list (filtered to the age's bucket, largest overdue first) shows."""
+    found = customers_past_the_age(session, organisation)
+    age = rules_of(session, organisation.id).age_days
+    return {
+        "past_the_age": found[:PAST_THE_AGE_SHOWN],
+        "past_the_age_more": max(0, len(found) - PAST_THE_AGE_SHOWN),
+        "past_the_age_list": {"bucket": bucket_past(organisation.id, age), "sort": "overdue"},
+        "handoff_age": age,
+    }
 
 
 def escape_like(text: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -115,7 +115,6 @@ def disputes_panel(organisation: Organisation, customer: Customer) -> dict[str, 
         "rows": _rows(organisation.id, found),
         "disputable": disputable,
         "longest": LONGEST_TEXT,
-        "format_datetime": format_datetime,
     }
 
 
@@ -160,7 +159,6 @@ def index(organisation_id: int) -> ResponseReturnValue:
         organisation=organisation,
         rows=_rows(organisation_id, open_disputes(db.session(), organisation_id)),
         format_date=format_date,
-        format_datetime=format_datetime,
         longest=LONGEST_TEXT,
     )
 

@@ -33,6 +33,7 @@ from reminders.handoff import (
     Handoff,
     HandoffSettings,
     Recommendation,
+    Why,
     hand_off,
     open_handoff,
     recommendation_for,
@@ -92,8 +93,8 @@ class HandoffSettingsForm(FlaskForm):
 def _odds_text(advice: Recommendation) -> str:
     months = {90: 3, 180: 6, 365: 12}[advice.odds.days]
     return _(
-        "US commercial collection agencies collect %(percent)s%% of debts %(months)s months past due "
-        "(Commercial Collection Agency Association survey).",
+        "A survey of US commercial collection agencies (Commercial Collection Agency Association): "
+        "they collect %(percent)s%% of debts %(months)s months past due.",
         percent=str(advice.odds.percent),
         months=months,
     )
@@ -115,7 +116,8 @@ def handoff_panel(organisation: Organisation, customer: Customer) -> dict[str, A
         "handoff": current,
         "handed_off_by": (by.name or by.email) if by else "",
         "advice": advice,
-        "odds": _odds_text(advice) if advice else "",
+        # The odds are an agency's: beside a write-off they answer a question nobody asked.
+        "odds": _odds_text(advice) if advice and advice.why == Why.OLD else "",
         "hand_off_form": HandOffForm(formdata=None, key=uuid.uuid4().hex),
         "take_back_form": TakeBackForm(formdata=None, key=uuid.uuid4().hex),
         "runs_the_books": g.get("role") in RUNS_THE_BOOKS,

@@ -23,6 +23,7 @@ import decimal
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -38,7 +39,7 @@ from babel.numbers import (
 )
 from flask import Blueprint, Flask, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_date, format_time, get_locale
 
 # The languages the UI is translated into; the first is the default.
 LANGUAGES = ("en", "fr")
@@ -179,6 +180,22 @@ def number(value: Decimal | int | float | None, decimals: int = 1) -> str:
     return format_decimal(value, format=pattern, locale=get_locale() or ENGLISH)
 
 
+def iso_day(value: date | str | None) -> str:
+    """A day written the reader's way ("2 Dec 2026"), from a date or the ISO string an audit
+    event's details keep; a string that is not a date is shown as it is."""
+    if not isinstance(value, str):
+        return format_date(value) if value is not None else ""
+    try:
+        return str(format_date(date.fromisoformat(value)))
+    except ValueError:
+        return value
+
+
+def moment(value: datetime | None) -> str:
+    """A moment as the timeline writes it ("2 Dec 2026 17:58"), in the page's zone."""
+    return f"{format_date(value)} {format_time(value, 'short')}" if value is not None else ""
+
+
 @language.post("/language")
 def choose() -> ResponseReturnValue:
     """The footer's switcher: keep the chosen language in the person's session, back to the page."""
@@ -203,4 +220,6 @@ def install(app: Flask) -> None:
             "language_names": LANGUAGE_NAMES,
             "money": money,
             "number": number,
+            "iso_day": iso_day,
+            "moment": moment,
         }

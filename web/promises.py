@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -22,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from integration.ledger import InvoiceStatus
 from reminders.customers import customer_of
+from reminders.disputes import disputed_invoices
 from reminders.promises import (
     LONGEST_GRACE_DAYS,
     Promise,
@@ -37,7 +39,7 @@ from reminders.promises import (
 from reminders.writeback import queue_writes
 from runtime import clock
 from runtime.db import db
-from runtime.tenancy import Organisation
+from runtime.tenancy import Organisation, User
 from sync.models import Customer, Invoice
 from web.roles import RUNS_THE_BOOKS
 
@@ -82,8 +84,12 @@ def amount_of(text: str) -> Decimal | None:
 
 
 def open_invoices_of(customer: Customer) -> list[Invoice]:
-    return list(
-        db.session.scalars(
+    """The invoices a promise may cover: open, owed and not disputed (a disputed invoice is not
+    chased, so a promise to pay it pauses nothing and a broken one would escalate a dispute)."""
+    disputed = disputed_invoices(db.session(), customer.organisation_id)
+    return [
+        invoice
+        for invoice in db.session.scalars(
             select(Invoice)
             .where(
                 Invoice.organisation_id == customer.organisation_id,
@@ -93,7 +99,8 @@ def open_invoices_of(customer: Customer) -> list[Invoice]:
             )
             .order_by(Invoice.due_on, Invoice.number)
         )
-    )
+        if invoice.ledger_id not in disputed
+    ]
 
 
 def panel_data(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
@@ -111,8 +118,14 @@ def panel_data(organisation: Organisation, customer: Customer) -> dict[str, Any]
             )
         )
     }
+    ids = {promise.recorded_by_user_id for promise in found if promise.recorded_by_user_id is not None}
+    people = {
+        user.id: user.name or user.email
+        for user in (db.session.scalars(select(User).where(User.id.in_(ids))) if ids else [])
+    }
     return {
         "promises": found,
+        "recorded_by": people,
         "invoices": invoices,
         "numbers": numbers,
         "statuses": STATUS_LABELS,
@@ -174,7 +187,7 @@ def keep_promise(
         str(
             _l(
                 "Promise recorded: reminders for its invoices pause until %(day)s.",
-                day=promise.until.isoformat(),
+                day=format_date(promise.until),
             )
         )
     )
@@ -193,6 +206,15 @@ def record(organisation_id: int, customer_id: int) -> ResponseReturnValue:
         flash(str(_l("The promise was not recorded: give the amount, the day and the invoices it covers.")))
         return _page_again(organisation_id, customer_id)
     invoices = [value for value in (form.invoices.data or []) if isinstance(value, str) and len(value) <= 64]
+    if set(invoices) & disputed_invoices(db.session(), organisation_id):
+        flash(
+            str(
+                _l(
+                    "The promise was not recorded: a disputed invoice is not chased until the dispute is resolved."
+                )
+            )
+        )
+        return _page_again(organisation_id, customer_id)
     kept = keep_promise(
         customer,
         form.amount.data or "",

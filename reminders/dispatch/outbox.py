@@ -103,6 +103,35 @@ def skip(session: Session, action: ReminderAction, user_id: int, reason: str = "
     session.commit()
 
 
+def skip_pending_of(session: Session, customer: Customer, user_id: int | None, reason: str) -> int:
+    """Skip every message still to go to ``customer`` (planned, awaiting approval, approved), each
+    audited as ``skip`` does, in the caller's transaction: for a decision that stops the chasing
+    at once (a hand-off). One a worker took already (sending) is left to finish. Returns how many."""
+    skipped = 0
+    for action in session.scalars(
+        select(ReminderAction).where(
+            ReminderAction.organisation_id == customer.organisation_id,
+            ReminderAction.customer_id == customer.id,
+            ReminderAction.status.in_(PENDING),
+        )
+    ).all():
+        moved = session.execute(
+            update(ReminderAction)
+            .where(ReminderAction.id == action.id, ReminderAction.status.in_(PENDING))
+            .values(
+                status=ActionStatus.SKIPPED.value,
+                decided_by_user_id=user_id,
+                decided_at=clock.now(),
+                finished_at=clock.now(),
+                reason=reason[:1000],
+            )
+        )
+        if getattr(moved, "rowcount", 0):
+            _audit(session, action, "reminder.skipped", user_id, reason=reason)
+            skipped += 1
+    return skipped
+
+
 def edit(session: Session, action: ReminderAction, user_id: int, subject: str, body: str) -> None:
     """A person's wording for this one message (the stage's message stays as it is)."""
     _move(

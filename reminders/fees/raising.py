@@ -32,6 +32,7 @@ from reminders.disputes import disputed_invoices
 from reminders.fees.models import FeeStatus, LateFee
 from reminders.fees.proposing import audit_fee, terms_for
 from reminders.fees.terms import FeeKind, Preset
+from reminders.team_notices import money_text
 from reminders.writeback import queue_writes, record_invoice_notes
 from runtime import clock, jobs
 from runtime.db import db
@@ -160,7 +161,7 @@ def raise_fee(fee_id: int) -> None:
         customer,
         [fee.invoice_ledger_id],
         f"Relance raised late fee invoice {created.number or created.ledger_id} "
-        f"({Decimal(fee.amount):.2f} {fee.currency}) for this invoice.",
+        f"({money_text(fee.amount, fee.currency)}) for this invoice.",
         seed=f"late-fee:{fee.id}",
     )
     session.commit()

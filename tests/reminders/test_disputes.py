@@ -285,7 +285,8 @@ def test_a_customer_raises_a_dispute_once_per_invoice_and_the_team_hears_once(xe
     run_jobs()
 
     assert dispute.raised_by == "customer" and dispute.raised_by_user_id is None
-    assert len(_team_mail(mailbox, "disputes")) == 1
+    (told,) = _team_mail(mailbox, "disputes")
+    assert "(NZ$86.25)" in told.get_body(("plain",)).get_content()  # 75.00 and GST, as money
     (note,) = xero.invoice_notes(disputed)
     assert "by the customer" in note
 

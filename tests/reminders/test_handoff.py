@@ -8,8 +8,10 @@ import csv
 import io
 import uuid
 import zipfile
+from datetime import timedelta
 from decimal import Decimal
 
+from babel.dates import format_date
 from sqlalchemy import select
 
 from reminders.dispatch.models import ReminderAction
@@ -170,7 +172,42 @@ def test_the_pack_holds_the_statement_the_open_invoices_and_the_whole_history(xe
     assert [row["Date"] for row in history] == sorted(row["Date"] for row in history)  # oldest first
 
 
-def test_a_handed_off_customer_gets_no_reminder_and_one_already_planned_is_skipped(xero, mailbox) -> None:
+def test_the_packs_history_reads_in_plain_english_and_its_statement_says_the_hold_in_nz_dates(xero) -> None:
+    from pypdf import PdfReader
+
+    from reminders.holds import place
+    from reminders.promises import record_promise
+
+    contact = xero.customer("Rimu Transport")
+    oldest = xero.invoice(contact, "1800.00", days_late=95)
+    xero.sync()
+    user_id = _person(xero.session, xero.organisation_id)
+    customer = _customer(xero, contact)
+    place(xero.session, customer, "person", "ninety days late", user_id)
+    xero.session.commit()
+    today = clock.today("UTC")
+    record_promise(
+        xero.session, customer, Decimal("500.00"), today + timedelta(days=7), [oldest], user_id=user_id
+    )
+    xero.session.commit()
+
+    pack = zipfile.ZipFile(io.BytesIO(handoff_pack(xero.session, _organisation(xero), customer, "en")))
+
+    history = {row["Event"]: row for row in csv.DictReader(io.StringIO(pack.read("history.csv").decode()))}
+    assert history["Credit hold placed"]["Details"] == "Put on credit hold by Olive: ninety days late"
+    promise = history["Promise to pay"]
+    assert promise["Details"].startswith("Promise to pay by ") and "{" not in promise["Details"]
+    assert (promise["Amount"], promise["Currency"]) == ("500.00", "NZD")
+    statement = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(pack.read("statement.pdf"))).pages
+    )
+    assert "account on hold" in statement.lower()
+    assert f"As of {format_date(today, 'long', locale='en_NZ')}" in statement  # not "December 2, 2026"
+
+
+def test_a_handed_off_customer_gets_no_reminder_and_one_already_planned_is_skipped_at_once(
+    xero, mailbox
+) -> None:
     first = xero.customer("Totara Freight", "ap@totara.example")
     xero.invoice(first, "1800.00", days_late=10)
     second = xero.customer("Kowhai Print", "ap@kowhai.example")
@@ -184,12 +221,12 @@ def test_a_handed_off_customer_gets_no_reminder_and_one_already_planned_is_skipp
     assert planned.customer_id == _customer(xero, second).id
 
     _hand_off(xero, _customer(xero, second), user_id)  # after the planner, before the send
+    (skipped,) = xero.actions()
+    assert skipped.status == "skipped" and skipped.reason == "handed off to Northern Recoveries"
     approve_all(xero)
     run_jobs()
 
     assert mailbox.messages == []
-    (skipped,) = xero.actions()
-    assert skipped.status == "skipped" and "handed off to a collection agency" in skipped.reason
     contact_notes = [
         record.details
         for record in xero.sandbox.books.find_contact(first).history

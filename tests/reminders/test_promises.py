@@ -83,7 +83,7 @@ def test_a_promise_pauses_its_invoices_and_once_kept_nothing_is_resumed_for_them
     owed = xero.session.scalar(select(Invoice.amount_due).where(Invoice.ledger_id == promised))
     promise = _promise(xero, customer, str(owed), clock.today() + timedelta(days=2), [promised])
     run_jobs()
-    assert any(f"promise to pay NZD {owed:,.2f}" in note for note in xero.invoice_notes(promised))
+    assert any(f"promise to pay NZ${owed:,.2f}" in note for note in xero.invoice_notes(promised))
 
     xero.plan()
     (inquiry,) = [a for a in xero.actions() if a.channel == "email"]

@@ -4,6 +4,7 @@ call's oldest invoice; another organisation's dispute is not found; the timeline
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import select
@@ -41,6 +42,7 @@ def test_a_person_raises_answers_and_resolves_a_dispute_from_the_customer_page(c
     (dispute,) = session.scalars(select(Dispute))
     listed = client.get(f"/organisations/{harbour}/disputes").text
     assert "Tui Catering" in listed and "Cold coffee" in listed
+    assert re.search(r"raised by a person, \d{1,2} \w{3} \d{4} \d{2}:\d{2}<", listed)  # as the timeline
     client.post(
         f"/organisations/{harbour}/disputes/{dispute.id}/messages",
         data={"csrf_token": token_of(page), "text": "Sent a voucher", "back": "list"},
@@ -57,6 +59,7 @@ def test_a_person_raises_answers_and_resolves_a_dispute_from_the_customer_page(c
     assert session.get(Dispute, dispute.id).resolution_note == "Customer accepted the voucher"
     assert "Invoice INV-i-1 disputed by Member" in resolved.text
     assert "Dispute of invoice INV-i-1 resolved by Member" in resolved.text
+    assert "Message on the dispute of invoice INV-i-1 from Member" in resolved.text
     assert "Cold coffee" not in client.get(f"/organisations/{harbour}/disputes").text
 
 
@@ -111,3 +114,36 @@ def test_another_organisations_dispute_is_not_found(client, cafe, session) -> No
     assert answer.status_code == 404
     session.expire_all()
     assert session.get(Dispute, theirs.id).resolved_at is None
+
+
+def test_a_disputed_invoice_is_marked_on_the_customer_page_and_no_promise_may_cover_it(
+    client, cafe, session
+) -> None:  # type: ignore[no-untyped-def]
+    harbour, _, people = cafe
+    tui = _tui(session, harbour)
+    open_invoice(session, harbour, "i-3", "c-1", date(2026, 6, 20), "60.00")
+    session.commit()
+    sign_in(client, people[Role.MEMBER])
+    url = f"/organisations/{harbour}/customers/{tui.id}"
+    page = client.get(url).text
+    client.post(
+        f"{url}/disputes", data={"csrf_token": token_of(page), "invoice": "i-1", "reason": "Cold coffee"}
+    )
+
+    page = client.get(url).text
+    refused = client.post(
+        f"{url}/promises",
+        data={
+            "csrf_token": token_of(page),
+            "amount": "250.00",
+            "promised_on": "2026-07-03",
+            "invoices": ["i-1"],
+        },
+    )
+
+    rows = page.split('class="open-invoices"')[1].split("</table>")[0]
+    assert re.search(r"INV-i-1 <span class=\"badge warn\">disputed</span>", rows)
+    assert not re.search(r"INV-i-3 <span", rows)
+    form = page.split('class="note-box promise-form"')[1].split("</form>")[0]
+    assert 'value="i-3"' in form and 'value="i-1"' not in form
+    assert refused.status_code == 400 and "disputed invoice" in refused.text

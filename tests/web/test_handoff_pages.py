@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 
 from sqlalchemy import select
 
@@ -13,6 +14,8 @@ from reminders.handoff import Handoff
 from reminders.models import LedgerNote
 from runtime.db import db
 from runtime.tenancy import AuditEvent, Membership, Role, User
+from sync.models import Customer
+from tests.reminders.conftest import STAMP, invoice
 from tests.web.test_customers import books, today  # noqa: F401 (fixtures)
 from tests.web.test_receivables import sign_in
 
@@ -38,6 +41,60 @@ def test_the_dashboard_lists_the_customers_past_the_age(client, books, redis_cli
     card = page.text.split('id="past-the-age"')[1].split('id="sync-status"')[0]
     assert "Moa Motors" in card and "Hand off to a collection agency" in card
     assert "Tui Catering" not in card and "Kea Books" not in card
+
+
+def test_the_dashboard_shows_the_ten_largest_past_the_age_and_links_to_the_rest(
+    client, books, session, redis_client
+) -> None:
+    harbour = books["harbour"]
+    for n in range(12):  # twelve more, 95 days past due, 200 to 2,400 (one small: 50)
+        ledger_id = f"c-late-{n}"
+        session.add(
+            Customer(
+                organisation_id=harbour, ledger_id=ledger_id, name=f"Late {n:02}", ledger_updated_at=STAMP
+            )
+        )
+        amount = "50.00" if n == 0 else f"{200 * n}.00"
+        invoice(session, harbour, f"i-late-{n}", ledger_id, amount, date(2026, 3, 1), date(2026, 3, 27))
+    session.commit()
+    sign_in(client, books["owner"])
+
+    page = client.get(f"/organisations/{harbour}")
+
+    card = page.text.split('id="past-the-age"')[1].split('id="sync-status"')[0]
+    assert card.count("<tr>") == 1 + 10  # the heading and the ten largest
+    assert "Late 11" in card and "Late 00" not in card and "Late 01" not in card
+    assert "and 3 more" in card and "bucket=4" in card and "sort=overdue" in card
+    assert "A survey of US commercial collection agencies" in card
+
+
+def test_a_small_balance_to_write_off_shows_no_collection_odds(client, books, session, redis_client) -> None:
+    harbour = books["harbour"]
+    session.add(
+        Customer(organisation_id=harbour, ledger_id="c-small", name="Pipi Pies", ledger_updated_at=STAMP)
+    )
+    invoice(session, harbour, "i-small", "c-small", "50.00", date(2026, 3, 1), date(2026, 3, 27))
+    session.commit()
+    sign_in(client, books["owner"])
+
+    card = (
+        client.get(f"/organisations/{harbour}")
+        .text.split('id="past-the-age"')[1]
+        .split('id="sync-status"')[0]
+    )
+    pipi = card.split("Pipi Pies")[1].split("</tr>")[0]
+    panel = client.get(f"/organisations/{harbour}/customers/{_customer_id(session, harbour, 'c-small')}").text
+
+    assert "Write off: a small balance" in pipi and "%" not in pipi
+    assert "write it off" in panel and 'id="handoff-odds"' not in panel
+
+
+def _customer_id(session, organisation_id: int, ledger_id: str) -> int:  # type: ignore[no-untyped-def]
+    return session.scalar(
+        select(Customer.id).where(
+            Customer.organisation_id == organisation_id, Customer.ledger_id == ledger_id
+        )
+    )
 
 
 def test_the_pack_downloads_as_a_zip_of_the_statement_invoices_and_history(
@@ -78,6 +135,10 @@ def test_handing_off_and_taking_back_from_the_customer_page(client, books, redis
     assert (kept.agency, kept.reference, kept.taken_back_at) == ("Northern Recoveries", "NR-118", None)
     page = client.get(base)
     assert "Handed off to Northern Recoveries" in page.text and "Take back and resume reminders" in page.text
+    panel = page.text.split('id="handoff"')[1].split("</div>")[0]
+    assert "Handed off</span>" not in panel and panel.count("Handed off to Northern Recoveries") == 1
+    chasing = page.text.split('id="chasing-state"')[1].split("</dd>")[0]
+    assert "handed off to Northern Recoveries" in chasing and ">on<" not in chasing
     notes = [note.text for note in db.session.scalars(select(LedgerNote))]
     assert notes == ["Handed off to Northern Recoveries (reference NR-118) in Relance."]
 

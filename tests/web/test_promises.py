@@ -58,7 +58,10 @@ def test_a_promise_recorded_on_the_customer_page_pauses_its_invoice_and_is_liste
     )  # fmt: skip
     assert promised_invoices(session, harbour, TODAY) == {"i-1"}
     assert "reminders paused until" in answer.text
-    assert "Promise to pay" in answer.text.split('id="timeline"')[1]
+    row = answer.text.split('class="promises"')[1].split("</table>")[0]
+    assert "recorded by Member" in row and "a person" not in row  # named, as the timeline does
+    assert "reminders for its invoices pause until 6 Jul 2026" in answer.text  # the flash
+    assert "Promise to pay NZ$250.00 by 3 Jul 2026" in answer.text.split('id="timeline"')[1]
     assert (
         session.scalar(select(AuditEvent).where(AuditEvent.action == "promise.made")).actor_user_id
         == people[Role.MEMBER]
