@@ -23,11 +23,11 @@ is next cleared, so the next evaluation does not put it straight back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, Select, String, Text, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, Integer, Select, String, Text, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from reminders.team_notices import money_text
@@ -301,6 +301,9 @@ def facts_of(session: Session, organisation: Organisation, customer: Customer, t
         )
     )
     last = _last_hold(session, organisation.id, customer.id)
+    # The rule a person overrode stays overridden until the account clears, whatever holds by hand
+    # came after (a release of a person's hold does not bring the rule back).
+    released = _standing_release(session, organisation.id, customer.id)
     since = today - PROMISE_WINDOW
     if last is not None and last.lifted_at is not None:
         since = max(since, last.lifted_at.date())
@@ -312,7 +315,21 @@ def facts_of(session: Session, organisation: Organisation, customer: Customer, t
         currency=currency,
         risk_class=standing,
         broken_promise=broken_promise_since(session, organisation.id, customer.id, since),
-        overridden=last.reason if last is not None and last.release_stands else None,
+        overridden=released.reason if released is not None else None,
+    )
+
+
+def _standing_release(session: Session, organisation_id: int, customer_id: int) -> CreditHold | None:
+    """The latest rule's hold a person released, while that release stands."""
+    return session.scalar(
+        select(CreditHold)
+        .where(
+            CreditHold.organisation_id == organisation_id,
+            CreditHold.customer_id == customer_id,
+            CreditHold.release_stands.is_(True),
+        )
+        .order_by(CreditHold.placed_at.desc(), CreditHold.id.desc())
+        .limit(1)
     )
 
 
@@ -348,9 +365,17 @@ def evaluate(
         facts = facts_of(session, organisation, customer, today)
         if hold is None:
             if facts.overridden is not None and clears(facts):
-                last = _last_hold(session, organisation.id, customer.id)
-                if last is not None:
-                    last.release_stands = False  # cleared: the rules speak again
+                # cleared: the rules speak again
+                session.execute(
+                    update(CreditHold)
+                    .where(
+                        CreditHold.organisation_id == organisation.id,
+                        CreditHold.customer_id == customer.id,
+                        CreditHold.release_stands.is_(True),
+                    )
+                    .values(release_stands=False)
+                )
+                facts = replace(facts, overridden=None)
             decision = decide(rules, facts)
             if decision is not None:
                 to_place.append((customer, decision))

@@ -161,3 +161,28 @@ def test_a_rules_hold_is_worded_in_the_readers_language_from_its_figures(client,
     assert "une facture en retard de 95 jours" in french and "an invoice" not in french
     assert "Crédit suspendu par Relance : une facture en retard de 95 jours" in french
     assert "Limite de crédit fixée à 5\u202f000,00\u00a0$NZ par Aroha" in french
+
+
+def test_a_released_rule_hold_stays_released_after_a_hold_by_hand_is_released_too(
+    client, books, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    db.session.add(HoldRules(organisation_id=books["harbour"], enabled=True))
+    db.session.execute(
+        update(Invoice).where(Invoice.customer_ledger_id == "c-1").values(amount_due=Invoice.total)
+    )
+    db.session.commit()
+    sign_in(client, books["owner"])
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    tui = books["customers"]["Tui Catering"]  # owes 350.00
+    base = f"/organisations/{books['harbour']}/customers/{tui}"
+
+    client.post(f"{base}/credit-limit", data={"amount": "300"})  # the rule holds it
+    client.post(f"{base}/hold/release", data={"reason": "agreed a plan"})
+    client.post(f"{base}/hold", data={"reason": "cheque bounced"})  # by hand
+    client.post(f"{base}/hold/release", data={"reason": "cheque cleared"})
+    client.post(f"{base}/credit-limit", data={"amount": "310"})  # evaluated again: still over
+
+    db.session.expire_all()
+    holds = db.session.scalars(select(CreditHold).where(CreditHold.customer_id == tui)).all()
+    assert [h.reason for h in holds] == [HoldReason.CREDIT_LIMIT, HoldReason.PERSON]
+    assert all(h.lifted_at is not None for h in holds)
