@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from integration.connections import Connection, ConnectionStatus
 from reminders.dispatch.outbox import awaiting_counts, going_today
 from reminders.disputes import Dispute
+from reminders.fees.models import FeeStatus, LateFee
 from reminders.promises import ATTENTION_DAYS, Promise, PromiseStatus
 from runtime import clock
 from runtime.tenancy import Organisation
@@ -44,6 +45,8 @@ class AttentionKind(StrEnum):
     OPEN_DISPUTES = "open_disputes"
     # Promises to pay whose day (and grace period) passed without the money, in the last 30 days.
     BROKEN_PROMISES = "broken_promises"
+    # Late fees proposed and waiting for a person on the review page (reminders/fees/).
+    FEES_AWAITING_REVIEW = "fees_awaiting_review"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ LABELS: dict[AttentionKind, str] = {
     AttentionKind.AWAITING_APPROVAL: "Reminders awaiting approval",
     AttentionKind.OPEN_DISPUTES: "Open disputes",
     AttentionKind.BROKEN_PROMISES: "Broken promises to pay",
+    AttentionKind.FEES_AWAITING_REVIEW: "Late fees awaiting review",
 }
 
 ENDPOINTS: dict[AttentionKind, str] = {
@@ -75,6 +79,7 @@ ENDPOINTS: dict[AttentionKind, str] = {
     AttentionKind.AWAITING_APPROVAL: "reminders.review",
     AttentionKind.OPEN_DISPUTES: "disputes.index",
     AttentionKind.BROKEN_PROMISES: "customers.index",
+    AttentionKind.FEES_AWAITING_REVIEW: "reminders.review",
 }
 
 Counts = dict[int, int]
@@ -166,6 +171,15 @@ def _not_yet(session: Session, ids: list[int]) -> Counts:
     return {}
 
 
+def _fees_awaiting_review(session: Session, ids: list[int]) -> Counts:
+    rows = session.execute(
+        select(LateFee.organisation_id, func.count())
+        .where(LateFee.organisation_id.in_(ids), LateFee.status == FeeStatus.PROPOSED.value)
+        .group_by(LateFee.organisation_id)
+    )
+    return {organisation_id: count for organisation_id, count in rows}
+
+
 QUERIES: dict[AttentionKind, Callable[[Session, list[int]], Counts]] = {
     AttentionKind.NEEDS_RECONNECT: _needs_reconnect,
     AttentionKind.SYNC_FAILED: _sync_failed,
@@ -174,6 +188,7 @@ QUERIES: dict[AttentionKind, Callable[[Session, list[int]], Counts]] = {
     AttentionKind.AWAITING_APPROVAL: _awaiting_approval,
     AttentionKind.OPEN_DISPUTES: _open_disputes,
     AttentionKind.BROKEN_PROMISES: _broken_promises,
+    AttentionKind.FEES_AWAITING_REVIEW: _fees_awaiting_review,
 }
 
 

@@ -48,6 +48,7 @@ ATTENTION_LABELS = {
     AttentionKind.AWAITING_APPROVAL: _l("Reminders awaiting approval"),
     AttentionKind.OPEN_DISPUTES: _l("Open disputes"),
     AttentionKind.BROKEN_PROMISES: _l("Broken promises"),
+    AttentionKind.FEES_AWAITING_REVIEW: _l("Late fees awaiting review"),
 }
 
 RISK_NAMES = {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High risk")}

@@ -44,6 +44,7 @@ class DisputeRow:
     customer: Customer | None
     invoice: Invoice | None
     messages: list[tuple[DisputeMessage, str]]
+    raised_by_name: str = ""
 
 
 def _names(user_ids: set[int | None]) -> dict[int, str]:
@@ -71,7 +72,7 @@ def _rows(organisation_id: int, found: list[Dispute]) -> list[DisputeRow]:
     rows = []
     for dispute in found:
         messages = messages_of(session, dispute)
-        names = _names({m.author_user_id for m in messages})
+        names = _names({m.author_user_id for m in messages} | {dispute.raised_by_user_id})
         rows.append(
             DisputeRow(
                 dispute,
@@ -86,6 +87,7 @@ def _rows(organisation_id: int, found: list[Dispute]) -> list[DisputeRow]:
                     )
                     for m in messages
                 ],
+                names.get(dispute.raised_by_user_id or 0, ""),
             )
         )
     return rows

@@ -42,7 +42,7 @@ def test_a_person_raises_answers_and_resolves_a_dispute_from_the_customer_page(c
     (dispute,) = session.scalars(select(Dispute))
     listed = client.get(f"/organisations/{harbour}/disputes").text
     assert "Tui Catering" in listed and "Cold coffee" in listed
-    assert re.search(r"raised by a person, \d{1,2} \w{3} \d{4} \d{2}:\d{2}<", listed)  # as the timeline
+    assert re.search(r"raised by Member, \d{1,2} \w{3} \d{4} \d{2}:\d{2}<", listed)  # as the timeline
     client.post(
         f"/organisations/{harbour}/disputes/{dispute.id}/messages",
         data={"csrf_token": token_of(page), "text": "Sent a voucher", "back": "list"},

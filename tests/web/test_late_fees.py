@@ -123,6 +123,13 @@ def test_a_proposed_fee_waits_on_the_review_page_and_approving_it_queues_its_rai
     sign_in(client, people[Role.MEMBER])
     review = client.get(f"/organisations/{organisation_id}/reminders")
     assert "INV-0001" in review.text
+    assert "NZ$25.00" in review.text  # money as the app writes it
+    from reminders.attention import AttentionKind, needing_attention
+
+    waiting = needing_attention(session, [organisation_id])[organisation_id]
+    assert [(a.kind, a.count) for a in waiting if a.kind == AttentionKind.FEES_AWAITING_REVIEW] == [
+        (AttentionKind.FEES_AWAITING_REVIEW, 1)
+    ]
     refused = client.post(
         f"/organisations/{organisation_id}/late-fees/{fee.id}/approve",
         data={"csrf_token": token_of(review.text)},
@@ -165,4 +172,4 @@ def test_the_customer_timeline_words_a_raised_fee(client, session, harbour) -> N
     session.commit()
     sign_in(client, people[Role.OWNER])
     page = client.get(f"/organisations/{organisation_id}/customers/{customer.id}").text
-    assert "Late fee of 25.00 NZD on invoice INV-0001 raised in the ledger as invoice INV-0042" in page
+    assert "Late fee of NZ$25.00 on invoice INV-0001 raised in the ledger as invoice INV-0042" in page
