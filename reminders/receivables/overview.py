@@ -128,9 +128,8 @@ def practice_figures(
     The same definitions as ``key_figures`` and ``aging_report(credits=False)`` by due date, written
     as conditional sums grouped by organisation: an invoice's balance on a day is its total less the
     allocations applied by then; it is overdue once its due date (or issue date) has passed, and
-    over 90 days when that was more than 90 days ago. Sums are rounded to the cent once per
-    organisation (the report rounds per customer and bucket: a foreign-currency ledger may differ
-    by a cent).
+    over 90 days when that was more than 90 days ago. Sums are rounded to the cent per customer and
+    currency, then added up, as the report rounds them: the two agree to the cent in any currency.
     """
     by_day: dict[date, list[int]] = defaultdict(list)
     for organisation_id, today in todays.items():
@@ -153,6 +152,8 @@ def _practice_figures_on(
     invoices = (
         select(
             Invoice.organisation_id.label("organisation_id"),
+            Invoice.customer_ledger_id.label("customer"),
+            Invoice.currency.label("currency"),
             Invoice.issued_on.label("issued_on"),
             func.coalesce(Invoice.due_on, Invoice.issued_on).label("aged_from"),
             rate.label("rate"),
@@ -222,16 +223,27 @@ def _practice_figures_on(
                     else_=0,
                 )
             ),
-        ).group_by(invoices.c.organisation_id)
+        ).group_by(invoices.c.organisation_id, invoices.c.customer, invoices.c.currency)
     ).all()
+    # Each customer's amount per currency rounded to the cent, then summed: as aging_totals (the
+    # dashboard) and the ledgers' reports do, so the practice view and the dashboard agree to the
+    # cent (a sum rounded once differed from them by a cent in the demo).
+    sums: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO] * 6)
+    for organisation_id, *amounts in rows:
+        totals = sums[organisation_id]
+        for n, amount in enumerate(amounts):
+            totals[n] += cents(amount)
+        # The dashboard's overdue is what is owed less the current bucket, each rounded.
+        owed_here, overdue_here = (Decimal(str(a or 0)) for a in amounts[:2])
+        totals[1] += cents(owed_here) - cents(owed_here - overdue_here) - cents(overdue_here)
     found = {organisation_id: PracticeFigures(ZERO, ZERO, ZERO, None, None) for organisation_id in ids}
-    for organisation_id, owed, overdue, over_90, owed_before, sold, sold_before in rows:
+    for organisation_id, (owed, overdue, over_90, owed_before, sold, sold_before) in sums.items():
         found[organisation_id] = PracticeFigures(
-            owed=cents(owed),
-            overdue=cents(overdue),
-            over_90=cents(over_90),
-            dso=days_sales_outstanding(cents(owed), cents(sold), days),
-            dso_week_ago=days_sales_outstanding(cents(owed_before), cents(sold_before), days),
+            owed=owed,
+            overdue=overdue,
+            over_90=over_90,
+            dso=days_sales_outstanding(owed, sold, days),
+            dso_week_ago=days_sales_outstanding(owed_before, sold_before, days),
         )
     return found
 

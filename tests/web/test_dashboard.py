@@ -357,3 +357,32 @@ def test_the_dashboard_says_what_needs_a_person_and_links_to_where_it_is_done(
     assert f'href="/organisations/{accountant["kauri"]}/disputes"' in card.group(1)
     assert "Open disputes" in card.group(1)
     assert 'id="needs-a-person"' not in harbour
+
+
+def test_the_practice_view_and_the_dashboard_agree_to_the_cent_in_a_foreign_currency(
+    session, accountant
+) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from reminders.receivables.overview import practice_figures
+    from sync.models import Invoice
+
+    harbour = accountant["harbour"]
+    for n in (1, 2):  # each converts to 10.005: rounded per customer 10.00 each, the sum once 20.01
+        session.add(
+            Customer(organisation_id=harbour, ledger_id=f"usd-{n}", name=f"US {n}", ledger_updated_at=STAMP)
+        )
+        invoice(session, harbour, f"usd-i-{n}", f"usd-{n}", "10.00", date(2026, 5, 1), date(2026, 5, 31))
+        session.flush()
+        row = session.query(Invoice).filter_by(ledger_id=f"usd-i-{n}").one()
+        row.currency, row.currency_rate = "USD", Decimal("1.0005")
+    session.commit()
+
+    dashboard = overview(session, harbour, TODAY).today
+    practice = practice_figures(session, {harbour: TODAY})[harbour]
+
+    assert (practice.owed, practice.overdue, practice.over_90) == (
+        dashboard.owed,
+        dashboard.overdue,
+        dashboard.over_90,
+    )
