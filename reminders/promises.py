@@ -236,6 +236,17 @@ def record_promise(
         f"({by[promise.source]}); reminders pause until {promise.until.isoformat()}."
     )
     notes = record_invoice_notes(session, customer, ids, text, f"promise:{promise.id}:made")
+    # What waits to go for nothing but the promised invoices is moot: skipped now, not left in
+    # the review queue for the send to drop (a message naming other invoices too still goes).
+    from reminders.dispatch.outbox import skip_pending_of
+
+    skip_pending_of(
+        session,
+        customer,
+        user_id,
+        f"promised to pay by {promised_on.isoformat()}",
+        only_naming=set(ids),
+    )
     log.info("promise.made", promise=promise.id, organisation=customer.organisation_id, source=promise.source)
     return promise, notes
 

@@ -103,10 +103,18 @@ def skip(session: Session, action: ReminderAction, user_id: int, reason: str = "
     session.commit()
 
 
-def skip_pending_of(session: Session, customer: Customer, user_id: int | None, reason: str) -> int:
+def skip_pending_of(
+    session: Session,
+    customer: Customer,
+    user_id: int | None,
+    reason: str,
+    only_naming: set[str] | None = None,
+) -> int:
     """Skip every message still to go to ``customer`` (planned, awaiting approval, approved), each
     audited as ``skip`` does, in the caller's transaction: for a decision that stops the chasing
-    at once (a hand-off). One a worker took already (sending) is left to finish. Returns how many."""
+    at once (a hand-off), or, with ``only_naming``, the messages that name nothing but those
+    invoices (a promise covering them). One a worker took already (sending) is left to finish.
+    Returns how many."""
     skipped = 0
     for action in session.scalars(
         select(ReminderAction).where(
@@ -115,6 +123,8 @@ def skip_pending_of(session: Session, customer: Customer, user_id: int | None, r
             ReminderAction.status.in_(PENDING),
         )
     ).all():
+        if only_naming is not None and not set(action.invoice_ledger_ids) <= only_naming:
+            continue  # it asks for other invoices too: the send leaves the promised ones out
         moved = session.execute(
             update(ReminderAction)
             .where(ReminderAction.id == action.id, ReminderAction.status.in_(PENDING))

@@ -213,3 +213,24 @@ def test_a_promise_reaches_quickbooks_as_notes_and_its_break_too(
         ]
         assert any("made by the customer" in note for note in written), written
         assert any("broken" in note for note in written), written
+
+
+def test_a_promise_skips_what_waits_for_its_invoices_alone_and_keeps_the_rest(xero) -> None:  # type: ignore[no-untyped-def]
+    _go_to(xero, _next_monday())
+    alone = xero.customer("Rimu Homes", "ap@rimu.example")
+    both = xero.customer("Totara Trust", "ap@totara.example")
+    only = xero.invoice(alone, "120.00", days_late=5)
+    first = xero.invoice(both, "90.00", days_late=5)
+    xero.invoice(both, "40.00", days_late=4)
+    xero.sync()
+    xero.plan()
+    waiting = {a.customer_id: a for a in xero.actions() if a.channel == "email"}
+    rimu, totara = _customer(xero, alone), _customer(xero, both)
+    assert waiting[rimu.id].status == "awaiting_approval" and waiting[totara.id].status == "awaiting_approval"
+
+    _promise(xero, rimu, "120.00", clock.today() + timedelta(days=3), [only])
+    _promise(xero, totara, "90.00", clock.today() + timedelta(days=3), [first])
+
+    statuses = {a.customer_id: (a.status, a.reason) for a in xero.actions() if a.channel == "email"}
+    assert statuses[rimu.id][0] == "skipped" and "promised to pay by" in statuses[rimu.id][1]
+    assert statuses[totara.id][0] == "awaiting_approval"  # it asks for the other invoice too
