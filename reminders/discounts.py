@@ -317,7 +317,7 @@ def credit_job_id(settlement: DiscountSettlement) -> str:
 def credit_the_rest(settlement_id: int) -> None:
     """Raise the credit note for the rest of a discounted invoice in the ledger, once."""
     from integration.connections import Connection, ledger_for
-    from reminders.writeback import queue_writes, record_invoice_notes
+    from reminders.writeback import customer_subject, queue_writes, record_invoice_notes
 
     session = db.session()
     settlement = session.scalar(
@@ -381,7 +381,7 @@ def credit_the_rest(settlement_id: int) -> None:
         session,
         settlement.organisation_id,
         SETTLED_ACTION,
-        f"customer:{settlement.customer_id}",
+        customer_subject(settlement.customer_id),
         None,
         invoice=settlement.invoice_number or settlement.invoice_ledger_id,
         paid=str(settlement.paid),

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from integration.ledger import InvoiceStatus
 from reminders.models import LedgerNote
 from reminders.team_notices import TeamNotice, money_text, queue_notices, tell_team
-from reminders.writeback import queue_writes, record_invoice_notes
+from reminders.writeback import customer_subject, queue_writes, record_invoice_notes
 from runtime import clock
 from runtime.db import Base
 from runtime.tenancy import Document, record
@@ -210,7 +210,7 @@ def raise_dispute(
         session,
         customer.organisation_id,
         "dispute.raised",
-        f"customer:{customer.id}",
+        customer_subject(customer.id),
         dispute.raised_by_user_id,
         dispute=dispute.id,
         invoice=invoice_ledger_id,
@@ -272,7 +272,7 @@ def add_message(
         session,
         dispute.organisation_id,
         "dispute.message",
-        f"customer:{dispute.customer_id}",
+        customer_subject(dispute.customer_id),
         message.author_user_id,
         dispute=dispute.id,
         invoice=dispute.invoice_ledger_id,
@@ -315,7 +315,7 @@ def close_dispute(
         session,
         dispute.organisation_id,
         "dispute.resolved",
-        f"customer:{dispute.customer_id}",
+        customer_subject(dispute.customer_id),
         user_id,
         dispute=dispute.id,
         invoice=dispute.invoice_ledger_id,

@@ -31,6 +31,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, Select, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from reminders.team_notices import money_text
+from reminders.writeback import customer_subject
 from runtime import clock
 from runtime.db import Base
 from runtime.tenancy import Organisation, record
@@ -486,7 +487,7 @@ def place(
         session,
         organisation_id,
         PLACED,
-        f"customer:{customer.id}",
+        customer_subject(customer.id),
         user_id,
         hold=hold.id,
         reason=reason,
@@ -533,7 +534,7 @@ def lift(
         session,
         organisation_id,
         LIFTED,
-        f"customer:{customer.id}",
+        customer_subject(customer.id),
         user_id,
         hold=hold.id,
         why=why,
@@ -584,7 +585,7 @@ def set_credit_limit(
         session,
         customer.organisation_id,
         "hold.limit",
-        f"customer:{customer.id}",
+        customer_subject(customer.id),
         user_id,
         amount=None if amount is None else str(amount),
         currency=currency,

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from integration.ledger import InvoiceStatus
 from reminders.models import LedgerNote
 from reminders.team_notices import money_text
+from reminders.writeback import subject_of
 from runtime import clock
 from runtime.db import Base, Money
 from runtime.logs import get_logger
@@ -138,14 +139,6 @@ def set_grace_days(session: Session, organisation_id: int, days: int, user_id: i
     record(session, organisation_id, "promise.settings", "promises", user_id, grace_days=days)
 
 
-def subject_of(customer: Customer) -> str:
-    return f"customer:{customer.id}"
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    return money_text(amount, currency)
-
-
 def record_promise(
     session: Session,
     customer: Customer,
@@ -232,7 +225,7 @@ def record_promise(
         "customer": "made by the customer",
     }
     text = (
-        f"Relance: promise to pay {_money(promise.amount, currency)} by {promised_on.isoformat()} "
+        f"Relance: promise to pay {money_text(promise.amount, currency)} by {promised_on.isoformat()} "
         f"({by[promise.source]}); reminders pause until {promise.until.isoformat()}."
     )
     notes = record_invoice_notes(session, customer, ids, text, f"promise:{promise.id}:made")
@@ -364,7 +357,7 @@ def _kept(session: Session, promise: Promise, customer: Customer, day: date) -> 
     record(
         session, promise.organisation_id, "promise.kept", subject_of(customer), None, promise_id=promise.id
     )
-    text = f"Relance: promise to pay {_money(promise.amount, promise.currency)} by {promise.promised_on.isoformat()} kept."
+    text = f"Relance: promise to pay {money_text(promise.amount, promise.currency)} by {promise.promised_on.isoformat()} kept."
     log.info("promise.kept", promise=promise.id, organisation=promise.organisation_id)
     return list(
         record_invoice_notes(
@@ -420,7 +413,7 @@ def break_promises(session: Session, organisation: Organisation, day: date) -> l
             notes += _kept(session, promise, customer, day)
             continue
         _end(promise, PromiseStatus.BROKEN, day)
-        money = _money(promise.amount, promise.currency)
+        money = money_text(promise.amount, promise.currency)
         record(
             session,
             promise.organisation_id,

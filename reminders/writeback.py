@@ -51,7 +51,12 @@ class NoteStatus:
 
 def subject_of(customer: Customer) -> str:
     """How the audit trail names a customer."""
-    return f"customer:{customer.id}"
+    return customer_subject(customer.id)
+
+
+def customer_subject(customer_id: int) -> str:
+    """How the audit trail names the customer ``customer_id``."""
+    return f"customer:{customer_id}"
 
 
 def record_note(

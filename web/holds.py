@@ -38,6 +38,7 @@ from reminders.holds import (
 from reminders.risk.classes import RiskClass
 from reminders.schedules.models import CustomerChasing
 from reminders.team_notices import account_manager_of
+from reminders.writeback import customer_subject
 from runtime import clock
 from runtime.db import db
 from runtime.tenancy import AuditEvent, Membership, Organisation, User, record
@@ -88,7 +89,7 @@ def _placed_figures(organisation_id: int, customer_id: int) -> dict[str, Any]:
         select(AuditEvent.details)
         .where(
             AuditEvent.organisation_id == organisation_id,
-            AuditEvent.subject == f"customer:{customer_id}",
+            AuditEvent.subject == customer_subject(customer_id),
             AuditEvent.action == PLACED,
         )
         .order_by(AuditEvent.id.desc())
@@ -284,7 +285,7 @@ def account_manager(organisation_id: int, customer_id: int) -> ResponseReturnVal
         db.session(),
         organisation_id,
         "hold.account_manager",
-        f"customer:{customer.id}",
+        customer_subject(customer.id),
         current_user.user.id,
         user=chosen,
     )
