@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     redis_ssl_cert_reqs: Literal["required", "optional", "none"] = "required"
     secret_key: SecretStr | None = None
     token_encryption_key: SecretStr | None = None
+    # Keys that sign the customers' portal links, comma-separated, the newest first (rotation:
+    # reminders/portal/links.py); unset, SECRET_KEY signs them (rotating it then ends every link).
+    portal_link_keys: SecretStr | None = None
     public_url: str | None = None
     smtp_url: str = "smtp://127.0.0.1:8025"
     mail_from: str = "Relance <relance@localhost>"

@@ -25,6 +25,13 @@ csrf = CSRFProtect()
 
 # An incoming X-Request-ID is kept only if it looks like an id, never echoed raw into logs.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A portal link's token is a customer's key to their account: the request log never writes it.
+PORTAL_TOKEN = re.compile(r"^(/portal/l/)[^/]+")
+
+
+def logged_path(path: str) -> str:
+    """The path as the request log writes it: a portal link's token left out."""
+    return PORTAL_TOKEN.sub(r"\1…", path)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -129,7 +136,7 @@ def _log_requests(app: Flask) -> None:
         log.info(
             "request",
             method=request.method,
-            path=request.path,
+            path=logged_path(request.path),
             status=response.status_code,
             ms=round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1),
         )

@@ -73,8 +73,12 @@ def _internal_error(error: HTTPException) -> ResponseReturnValue:
 
 
 def _page(code: int, message: str) -> str:
+    # A customer in the portal sees the portal's layout: no staff navigation, no sign-in.
+    from flask import request
+
+    template = "portal/problem.html" if request.blueprint == "portal" else "problem.html"
     return render_template(
-        "problem.html",
+        template,
         title=TITLES.get(code, _l("Something went wrong")),
         message=message,
         status=code,

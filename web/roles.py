@@ -164,6 +164,12 @@ ROUTES: dict[str, Access] = {
     # for the person whose email the invitation names.
     "team.invitation": ANYONE,
     "team.accept": SIGNED_IN,
+    # The customers' portal (web/portal): a customer holds no account here; the portal's own check
+    # of the signed link in the visitor's session guards every page but these first two.
+    "portal.open_link": ANYONE,
+    "portal.account": ANYONE,
+    "portal.statement": ANYONE,
+    "portal.logo": ANYONE,
     # The ledgers sign their deliveries; the signature is checked instead of a person.
     "webhooks.xero": ANYONE,
     "webhooks.quickbooks": ANYONE,

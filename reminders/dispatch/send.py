@@ -45,6 +45,7 @@ from reminders.dispatch.models import READY, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
 from reminders.fees.models import LateFee
 from reminders.handoff import open_handoff
+from reminders.portal.links import link_for, live_link, url_of
 from reminders.promises import promised_invoices
 from reminders.schedules.models import CustomerChasing, Stage
 from reminders.schedules.planner import settings_for
@@ -227,7 +228,12 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
             link = ledger.payment_link(record.ledger_id)
             if link:
                 links[record.ledger_id] = link
-    return _write(session, organisation, customer, stage, action, owed, links, recipient, today)
+    portal_link = None
+    if channel is not Channel.CALL:
+        # The customer's portal link, kept before anything goes: the message's link opens.
+        portal_link = url_of(link_for(session, organisation.id, customer.id))
+        session.commit()
+    return _write(session, organisation, customer, stage, action, owed, links, recipient, today, portal_link)
 
 
 def _write(
@@ -240,6 +246,7 @@ def _write(
     links: dict[str, str],
     recipient: str,
     today: date,
+    portal_link: str | None = None,
 ) -> Written:
     from reminders.schedules.templates import FeeLine, InvoiceLine, MessageContext, render
 
@@ -272,7 +279,7 @@ def _write(
             for r in owed
         ),
         deadline=today + timedelta(days=stage.deadline_days) if stage.deadline_days else None,
-        portal_link=None,
+        portal_link=portal_link,
         on_hold=on_hold,
         bank_details=None,
         discount_percent=discount.percent if discount else None,
@@ -325,7 +332,12 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
     owed = sorted(
         (r for r in rows if r.ledger_id not in left_out), key=lambda r: (r.due_on or r.issued_on, r.number)
     )
-    return _write(session, organisation, customer, stage, action, owed, {}, customer.email or "", today)
+    # The review shows the customer's live link if they have one; the send makes one if not.
+    live = live_link(session, organisation.id, customer.id)
+    portal_link = url_of(live) if live is not None else None
+    return _write(
+        session, organisation, customer, stage, action, owed, {}, customer.email or "", today, portal_link
+    )
 
 
 def _fees(session: Session, customer: Customer) -> list[LateFee]:

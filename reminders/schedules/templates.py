@@ -189,8 +189,8 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "fr": "Les pages de paiement en ligne des factures, en liste d'adresses",
     },
     "portal_link": {
-        "en": "The address of the customer's portal (empty until it exists)",
-        "fr": "L'adresse du portail client (vide tant qu'il n'existe pas)",
+        "en": "The address of the customer's portal, where they see their invoices, pay, promise a date or raise a dispute",
+        "fr": "L'adresse de l'espace client, où il voit ses factures, paie, promet une date ou conteste une facture",
     },
     "on_hold": {
         "en": "Whether the account is on hold, for a condition: {% if on_hold %}…{% endif %}",
