@@ -58,7 +58,6 @@ def visit() -> Visit:
 def keep(link: PortalLink) -> None:
     """Remember ``link`` in the visitor's session (it replaces any other link kept there)."""
     session[SESSION_KEY] = [link.id, link.nonce]
-    session.permanent = False  # the portal's session ends with the browser; the link stays valid
 
 
 @portal.before_request
