@@ -13,6 +13,7 @@ import reminders.handoff
 import reminders.hold_writes
 import reminders.holds
 import reminders.models
+import reminders.portal.attachments
 import reminders.portal.links
 import reminders.promises
 import reminders.schedules.models

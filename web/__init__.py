@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     redis_client = relance_redis.connect(settings)
     app.extensions["redis"] = redis_client
     jobs.use_connection(redis_client)
+    request_limits.allow_larger_bodies(app)  # before the CSRF check, which reads the form
     csrf.init_app(app)
     request_limits.install(app)  # before any route: every <int:…> becomes a bounded database id
 

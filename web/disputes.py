@@ -7,10 +7,10 @@ note and the team's notice are queued after the commit, never called in the requ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
@@ -31,6 +31,7 @@ from reminders.disputes import (
     raise_dispute,
     resolve_dispute,
 )
+from reminders.portal.attachments import DisputeAttachment, attachments_of
 from runtime.db import db
 from runtime.tenancy import Organisation, User
 from sync.models import Customer, Invoice
@@ -45,6 +46,7 @@ class DisputeRow:
     invoice: Invoice | None
     messages: list[tuple[DisputeMessage, str]]
     raised_by_name: str = ""
+    attachments: list[DisputeAttachment] = field(default_factory=list)
 
 
 def _names(user_ids: set[int | None]) -> dict[int, str]:
@@ -88,6 +90,7 @@ def _rows(organisation_id: int, found: list[Dispute]) -> list[DisputeRow]:
                     for m in messages
                 ],
                 names.get(dispute.raised_by_user_id or 0, ""),
+                attachments_of(session, organisation_id, dispute.id),
             )
         )
     return rows
@@ -227,3 +230,20 @@ def resolve(organisation_id: int, dispute_id: int) -> ResponseReturnValue:
     after()
     flash(str(_l("Dispute resolved: Relance chases that invoice again.")))
     return _back_to(dispute)
+
+
+@disputes.get("/organisations/<int:organisation_id>/disputes/<int:dispute_id>/files/<int:file_id>")
+def attachment(organisation_id: int, dispute_id: int, file_id: int) -> Response:
+    """A file the customer attached to the dispute, as a download (never shown inline)."""
+    dispute = _dispute(organisation_id, dispute_id)
+    kept = db.session.get(DisputeAttachment, file_id)
+    if kept is None or kept.dispute_id != dispute.id or kept.organisation_id != organisation_id:
+        abort(404)
+    return Response(
+        kept.data,
+        mimetype=kept.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{kept.filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -57,6 +57,12 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     # abort(400, description="…") says why; werkzeug's class-level text is generic and long.
     given = error.description if error.description != type(error).description else None
     message = given or MESSAGES.get(code) or type(error).description or ""
+    if code == 413 and _in_portal():
+        message = str(
+            _l(
+                "What you sent is larger than we take: a file may be up to 5 MB. Go back and choose a smaller one."
+            )
+        )
     return _page(code, message), code, _allow_header(error)
 
 
@@ -72,11 +78,15 @@ def _internal_error(error: HTTPException) -> ResponseReturnValue:
     return _page(code, message), code
 
 
-def _page(code: int, message: str) -> str:
-    # A customer in the portal sees the portal's layout: no staff navigation, no sign-in.
+def _in_portal() -> bool:
     from flask import request
 
-    template = "portal/problem.html" if request.blueprint == "portal" else "problem.html"
+    return request.blueprint == "portal"
+
+
+def _page(code: int, message: str) -> str:
+    # A customer in the portal sees the portal's layout: no staff navigation, no sign-in.
+    template = "portal/problem.html" if _in_portal() else "problem.html"
     return render_template(
         template,
         title=TITLES.get(code, _l("Something went wrong")),

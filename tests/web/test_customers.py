@@ -35,6 +35,11 @@ def today():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def books(session, today):  # type: ignore[no-untyped-def]
     """Harbour Cafe with four customers, and another organisation with one."""
+    return harbour_books(session)
+
+
+def harbour_books(session):  # type: ignore[no-untyped-def]
+    """Harbour Cafe with four customers, and another organisation with one (on 30 June 2026)."""
     harbour = Organisation(name="Harbour Cafe Ltd", base_currency="NZD", timezone="Pacific/Auckland")
     other = Organisation(name="Kauri Builders", base_currency="NZD")
     owner = User(email="owner@harbour.example", name="Aroha")

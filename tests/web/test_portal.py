@@ -3,19 +3,32 @@ nothing else; a tampered, expired, revoked or another customer's link shows noth
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import render_template
 from flask_login import current_user
+from sqlalchemy import update
 
 from reminders.portal import links
 from reminders.portal.links import LINK_PATH, LinkState, PortalLink, link_for, new_link, revoke, token_of
 from runtime import clock
 from runtime.tenancy import AuditEvent, Organisation
-from tests.web.test_customers import books, today  # noqa: F401  (fixtures)
+from sync.models import Invoice
+from tests.web.test_customers import harbour_books
 from tests.web.test_receivables import sign_in
 from web import logged_path
+
+
+@pytest.fixture
+def books(session, redis_client):  # type: ignore[no-untyped-def]
+    """Harbour Cafe's customers on 30 June 2026 (tests/web/test_customers.py)."""
+    clock.freeze(datetime(2026, 6, 30, 9, tzinfo=UTC))
+    made = harbour_books(session)
+    # What the ledger says is due, as a sync writes it (the aging reads the allocations instead).
+    session.execute(update(Invoice).where(Invoice.status == "open").values(amount_due=Invoice.total))
+    session.commit()
+    return made
 
 
 def _link(session, books, name: str = "Tui Catering") -> PortalLink:  # type: ignore[no-untyped-def]
@@ -94,7 +107,9 @@ def test_keys_rotate_an_old_key_still_opens_the_links_it_signed(session, books, 
     monkeypatch.setattr(links, "_keys", lambda: ["old key"])
     link = _link(session, books)
     token = token_of(link)
-    monkeypatch.setattr(links, "_keys", lambda: ["old key", "new key"])  # oldest first, as itsdangerous takes them
+    monkeypatch.setattr(
+        links, "_keys", lambda: ["old key", "new key"]
+    )  # oldest first, as itsdangerous takes them
     assert links.read(session, token).state is LinkState.OPEN
     assert token_of(link) != token  # new tokens are signed with the new key
     monkeypatch.setattr(links, "_keys", lambda: ["new key"])  # the old key retired
@@ -141,7 +156,9 @@ def test_a_revoked_link_stops_at_once_even_in_an_open_session(client, session, b
     assert client.get("/portal/").status_code == 404
     again = _opened(client, token)
     assert again.status_code == 404 and "Tui" not in again.text
-    assert new_link(session, books["harbour"], books["customers"]["Tui Catering"]).id  # the team can make a new one
+    assert new_link(
+        session, books["harbour"], books["customers"]["Tui Catering"]
+    ).id  # the team can make a new one
 
 
 def test_without_a_link_the_portal_shows_nothing(client, session, books) -> None:  # type: ignore[no-untyped-def]

@@ -92,4 +92,5 @@ def private(response):  # type: ignore[no-untyped-def]
     return response
 
 
-from web.portal import pages  # noqa: E402,F401  (the modules register their routes on portal)
+from web.portal import pages  # noqa: E402,F401,I001  (the modules register their routes on portal)
+from web.portal import actions  # noqa: E402,F401
