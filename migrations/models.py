@@ -15,6 +15,7 @@ import reminders.holds
 import reminders.models
 import reminders.portal.attachments
 import reminders.portal.links
+import reminders.portal.payment_links
 import reminders.promises
 import reminders.schedules.models
 import reminders.team_notices  # noqa: F401

@@ -248,3 +248,22 @@ def mailbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
         for problem in header_problems(message, public_url)
     ]
     assert not problems, problems
+
+
+@pytest.fixture
+def xero(monkeypatch, session, redis_client, mailbox):  # type: ignore[no-untyped-def]
+    """An empty Xero organisation in the sandbox, connected over HTTP, with the default schedule
+    (tests/reminders/books.py XeroBooks)."""
+    from runtime.tenancy import Organisation
+    from tests.integration.ledgers import point_at_xero, running_xero, xero_consent
+    from tests.reminders.books import XeroBooks
+    from tests.reminders.chasing import default_schedule
+
+    with running_xero() as sandbox:
+        point_at_xero(monkeypatch, sandbox)
+        (connection,) = xero_consent(session, sandbox)
+        organisation = session.get(Organisation, connection.organisation_id)
+        organisation.timezone, organisation.country = "UTC", "NZ"
+        session.commit()
+        default_schedule(session, organisation.id)
+        yield XeroBooks(sandbox, session, organisation.id, connection.id)

@@ -86,6 +86,7 @@ SETTINGS_PAGES: list[tuple[str, Any]] = [
     ("discounts.terms", _l("Early-payment discounts")),
     ("handoff.settings", _l("Collection agency hand-off")),
     ("fees.settings", _l("Late fees and interest")),
+    ("portal_settings.edit", _l("Customer portal")),
 ]
 
 

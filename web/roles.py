@@ -176,6 +176,10 @@ ROUTES: dict[str, Access] = {
     "portal.promised": ANYONE,
     "portal.dispute": ANYONE,
     "portal.dispute_page": ANYONE,
+    "portal.pay": ANYONE,
+    # The portal's settings (web/portal_settings.py): how long links last, the promise window, the
+    # bank details customers see: what the business tells its customers, so owners and accountants.
+    "portal_settings.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
     # The ledgers sign their deliveries; the signature is checked instead of a person.
     "webhooks.xero": ANYONE,
     "webhooks.quickbooks": ANYONE,

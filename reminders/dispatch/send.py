@@ -46,6 +46,7 @@ from reminders.disputes import disputed_invoices
 from reminders.fees.models import LateFee
 from reminders.handoff import open_handoff
 from reminders.portal.links import link_for, live_link, url_of
+from reminders.portal.payment_links import keep_links
 from reminders.promises import promised_invoices
 from reminders.schedules.models import CustomerChasing, Stage
 from reminders.schedules.planner import settings_for
@@ -228,6 +229,7 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
             link = ledger.payment_link(record.ledger_id)
             if link:
                 links[record.ledger_id] = link
+        keep_links(session, organisation.id, links)  # the portal's "Pay online" asks the ledger no more
     portal_link = None
     if channel is not Channel.CALL:
         # The customer's portal link, kept before anything goes: the message's link opens.

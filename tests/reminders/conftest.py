@@ -1,5 +1,6 @@
 """The collections tests' shared fixtures: a small mirrored ledger to compute figures on (an
-organisation and invoices paid on given days), and a Xero organisation connected over HTTP."""
+organisation and invoices paid on given days). The Xero organisation connected over HTTP, ``xero``,
+is in tests/conftest.py (the portal's tests use it too)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import pytest
 
 from runtime.tenancy import Organisation
 from sync.models import Allocation, Invoice
-from tests.integration.ledgers import point_at_xero, running_xero, xero_consent
-from tests.reminders.books import XeroBooks
-from tests.reminders.chasing import default_schedule
 
 AS_OF = date(2026, 6, 30)
 STAMP = datetime(2026, 6, 30, tzinfo=UTC)
@@ -70,15 +68,3 @@ def invoice(
                 applied_on=on,
             )
         )
-
-
-@pytest.fixture
-def xero(monkeypatch, session, redis_client, mailbox):  # type: ignore[no-untyped-def]
-    with running_xero() as sandbox:
-        point_at_xero(monkeypatch, sandbox)
-        (connection,) = xero_consent(session, sandbox)
-        organisation = session.get(Organisation, connection.organisation_id)
-        organisation.timezone, organisation.country = "UTC", "NZ"
-        session.commit()
-        default_schedule(session, organisation.id)
-        yield XeroBooks(sandbox, session, organisation.id, connection.id)

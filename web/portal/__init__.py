@@ -94,3 +94,4 @@ def private(response):  # type: ignore[no-untyped-def]
 
 from web.portal import pages  # noqa: E402,F401,I001  (the modules register their routes on portal)
 from web.portal import actions  # noqa: E402,F401
+from web.portal import paying  # noqa: E402,F401
