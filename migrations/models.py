@@ -14,6 +14,8 @@ import reminders.hold_writes
 import reminders.holds
 import reminders.models
 import reminders.portal.attachments
+import reminders.portal.contacts
+import reminders.portal.fresh_links
 import reminders.portal.links
 import reminders.portal.payment_links
 import reminders.promises

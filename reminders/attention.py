@@ -47,6 +47,8 @@ class AttentionKind(StrEnum):
     BROKEN_PROMISES = "broken_promises"
     # Late fees proposed and waiting for a person on the review page (reminders/fees/).
     FEES_AWAITING_REVIEW = "fees_awaiting_review"
+    # Accounts-payable addresses customers asked for in the portal, waiting for a person's yes.
+    ADDRESSES_AWAITING = "addresses_awaiting"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ LABELS: dict[AttentionKind, str] = {
     AttentionKind.OPEN_DISPUTES: "Open disputes",
     AttentionKind.BROKEN_PROMISES: "Broken promises to pay",
     AttentionKind.FEES_AWAITING_REVIEW: "Late fees awaiting review",
+    AttentionKind.ADDRESSES_AWAITING: "Reminder addresses awaiting approval",
 }
 
 ENDPOINTS: dict[AttentionKind, str] = {
@@ -80,6 +83,7 @@ ENDPOINTS: dict[AttentionKind, str] = {
     AttentionKind.OPEN_DISPUTES: "disputes.index",
     AttentionKind.BROKEN_PROMISES: "customers.index",
     AttentionKind.FEES_AWAITING_REVIEW: "reminders.review",
+    AttentionKind.ADDRESSES_AWAITING: "customers.index",
 }
 
 Counts = dict[int, int]
@@ -180,6 +184,12 @@ def _fees_awaiting_review(session: Session, ids: list[int]) -> Counts:
     return {organisation_id: count for organisation_id, count in rows}
 
 
+def _addresses_awaiting(session: Session, ids: list[int]) -> Counts:
+    from reminders.portal.contacts import requests_awaiting
+
+    return requests_awaiting(session, ids)
+
+
 QUERIES: dict[AttentionKind, Callable[[Session, list[int]], Counts]] = {
     AttentionKind.NEEDS_RECONNECT: _needs_reconnect,
     AttentionKind.SYNC_FAILED: _sync_failed,
@@ -189,6 +199,7 @@ QUERIES: dict[AttentionKind, Callable[[Session, list[int]], Counts]] = {
     AttentionKind.OPEN_DISPUTES: _open_disputes,
     AttentionKind.BROKEN_PROMISES: _broken_promises,
     AttentionKind.FEES_AWAITING_REVIEW: _fees_awaiting_review,
+    AttentionKind.ADDRESSES_AWAITING: _addresses_awaiting,
 }
 
 

@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.health import health
     from web.holds import holds
     from web.portal import portal
+    from web.portal_panel import portal_panel
     from web.portal_settings import portal_settings
     from web.promises import promises
     from web.receivables import receivables
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         disputes,
         fees,
         holds,
+        portal_panel,
         portal_settings,
         promises,
         receivables,

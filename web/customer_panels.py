@@ -60,11 +60,18 @@ def _disputes(organisation: Organisation, customer: Customer) -> dict[str, Any] 
     return disputes_panel(organisation, customer)
 
 
+def _portal(organisation: Organisation, customer: Customer) -> dict[str, Any] | None:
+    from web.portal_panel import panel_data
+
+    return panel_data(organisation, customer)
+
+
 PANELS: list[tuple[str, str, PanelData]] = [
     ("hold", "customers/panels/hold.html", _hold),
     ("disputes", "customers/panels/disputes.html", _disputes),
     ("promises", "customers/panels/promises.html", _promises),
     ("handoff", "customers/panels/handoff.html", _handoff),
+    ("portal", "customers/panels/portal.html", _portal),
 ]
 
 TIMELINE: dict[str, str] = {
@@ -76,6 +83,7 @@ TIMELINE: dict[str, str] = {
     "customer": "customers/timeline/customer.html",
     "discount": "customers/timeline/discount.html",  # an early-payment discount settled
     "fee": "customers/timeline/fee.html",
+    "portal": "customers/timeline/portal.html",  # the customer's portal: openings, links, addresses
 }
 
 # The settings pages the collections features add, linked from the organisation's settings page:

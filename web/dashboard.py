@@ -49,6 +49,7 @@ ATTENTION_LABELS = {
     AttentionKind.OPEN_DISPUTES: _l("Open disputes"),
     AttentionKind.BROKEN_PROMISES: _l("Broken promises"),
     AttentionKind.FEES_AWAITING_REVIEW: _l("Late fees awaiting review"),
+    AttentionKind.ADDRESSES_AWAITING: _l("Reminder addresses awaiting approval"),
 }
 
 RISK_NAMES = {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High risk")}

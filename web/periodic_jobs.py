@@ -9,6 +9,7 @@ from reminders.fees.raising import sweep_fees
 from reminders.hold_writes import requeue_pending_hold_writes
 from reminders.loop import react_to_account_changes
 from reminders.notices import tell_people_of_lost_connections
+from reminders.portal.fresh_links import sweep_link_emails
 from reminders.receivables.snapshots import snapshot_all
 from reminders.reports.weekly import send_due_weekly_reports
 from reminders.risk.standing import assess_all, assess_changed
@@ -43,6 +44,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(requeue_pending_credits, queue_name="default", interval=300),
     # Notices to the team (a hold placed, a promise broken) whose job was lost or failed.
     PeriodicJob(sweep_team_notices, queue_name="low", interval=300),
+    # Fresh portal links asked for from an expired one, whose email job was lost or failed.
+    PeriodicJob(sweep_link_emails, queue_name="low", interval=300),
     # Credit holds placed or lifted whose ledger write is still pending (a lost job).
     PeriodicJob(requeue_pending_hold_writes, queue_name="default", interval=300),
     # Late fees whose raise was interrupted (a worker killed mid-call) set aside for a person;

@@ -177,9 +177,16 @@ ROUTES: dict[str, Access] = {
     "portal.dispute": ANYONE,
     "portal.dispute_page": ANYONE,
     "portal.pay": ANYONE,
+    "portal.fresh_link": ANYONE,
+    "portal.contact": ANYONE,
     # The portal's settings (web/portal_settings.py): how long links last, the promise window, the
     # bank details customers see: what the business tells its customers, so owners and accountants.
     "portal_settings.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
+    # The customer page's portal panel (web/portal_panel.py): any of the organisation's people may
+    # close a leaked link or make one; where reminders go is decided by owners and accountants.
+    "portal_panel.revoke_links": people_of_the_organisation(*EVERY_ROLE),
+    "portal_panel.make_link": people_of_the_organisation(*EVERY_ROLE),
+    "portal_panel.decide_address": people_of_the_organisation(*RUNS_THE_BOOKS),
     # The ledgers sign their deliveries; the signature is checked instead of a person.
     "webhooks.xero": ANYONE,
     "webhooks.quickbooks": ANYONE,

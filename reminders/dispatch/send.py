@@ -45,6 +45,7 @@ from reminders.dispatch.models import READY, ActionStatus, ReminderAction
 from reminders.disputes import disputed_invoices
 from reminders.fees.models import LateFee
 from reminders.handoff import open_handoff
+from reminders.portal.contacts import reminder_address
 from reminders.portal.links import link_for, live_link, url_of
 from reminders.portal.payment_links import keep_links
 from reminders.promises import promised_invoices
@@ -220,7 +221,8 @@ def _prepare(session: Session, action: ReminderAction) -> Written:
     channel = Channel(action.channel)
     recipient = ""
     if channel is Channel.EMAIL:
-        recipient = (customer.email or "").strip()
+        # The accounts-payable address the team approved (the portal), else the ledger's email.
+        recipient = reminder_address(session, customer) or ""
         if not recipient or "@" not in parseaddr(recipient)[1]:
             raise Skip("the customer has no email address in the ledger")
     links: dict[str, str] = {}
@@ -338,7 +340,16 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
     live = live_link(session, organisation.id, customer.id)
     portal_link = url_of(live) if live is not None else None
     return _write(
-        session, organisation, customer, stage, action, owed, {}, customer.email or "", today, portal_link
+        session,
+        organisation,
+        customer,
+        stage,
+        action,
+        owed,
+        {},
+        reminder_address(session, customer) or "",
+        today,
+        portal_link,
     )
 
 

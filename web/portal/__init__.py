@@ -60,6 +60,13 @@ def keep(link: PortalLink) -> None:
     session[SESSION_KEY] = [link.id, link.nonce]
 
 
+def expired_page(link: PortalLink) -> ResponseReturnValue:
+    """The page of an expired link: it offers a fresh one, sent to the address on file."""
+    from web.portal.fresh import proof_for
+
+    return render_template("portal/expired.html", fresh_proof=proof_for(link)), 410
+
+
 @portal.before_request
 def check_link() -> ResponseReturnValue | None:
     if request.endpoint in OPEN_ENDPOINTS:
@@ -71,7 +78,7 @@ def check_link() -> ResponseReturnValue | None:
         return render_template("portal/closed.html"), 404
     found = check(db.session(), kept[0], kept[1])
     if found.state is LinkState.EXPIRED and found.link is not None:
-        return render_template("portal/expired.html", link_id=found.link.id), 410
+        return expired_page(found.link)
     if found.state is not LinkState.OPEN or found.link is None:
         session.pop(SESSION_KEY, None)
         return render_template("portal/closed.html"), 404
@@ -95,3 +102,5 @@ def private(response):  # type: ignore[no-untyped-def]
 from web.portal import pages  # noqa: E402,F401,I001  (the modules register their routes on portal)
 from web.portal import actions  # noqa: E402,F401
 from web.portal import paying  # noqa: E402,F401
+from web.portal import fresh  # noqa: E402,F401
+from web.portal import contact  # noqa: E402,F401

@@ -27,7 +27,7 @@ from reminders.portal.links import LINK_PATH, LinkState, opened, read
 from runtime import clock
 from runtime.db import db
 from sync.models import Invoice
-from web.portal import Visit, keep, portal, visit
+from web.portal import Visit, expired_page, keep, portal, visit
 from web.throttle import rate_limited
 
 # Opening links: generous for a person (a clerk opening a dozen customers' links is one of them),
@@ -119,7 +119,7 @@ def open_link(token: str) -> ResponseReturnValue:
         session.commit()
         return redirect(url_for("portal.account"), 303)
     if found.state is LinkState.EXPIRED and found.link is not None:
-        return render_template("portal/expired.html", link_id=found.link.id), 410
+        return expired_page(found.link)
     return render_template("portal/closed.html"), 404
 
 
