@@ -18,6 +18,7 @@ from reminders.disputes import Dispute
 from reminders.fees.models import LateFee
 from reminders.logos import check_logo, keep_logo
 from reminders.portal.attachments import attach, check_file
+from reminders.portal.contacts import AddressRequest
 from reminders.promises import Promise
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
 from reminders.schedules.models import Schedule, schedule_from
@@ -163,6 +164,13 @@ def url_of(rule, organisation_id: int, people: dict | None = None) -> str:  # ty
         )
     if "dispute_id" in rule.arguments:
         values["dispute_id"] = _a_dispute(organisation_id)
+    if "request_id" in rule.arguments:
+        kept = AddressRequest(
+            organisation_id=organisation_id, customer_id=values["customer_id"], email="ap@example.com"
+        )
+        db.session.add(kept)
+        db.session.commit()
+        values["request_id"] = kept.id
     if "file_id" in rule.arguments:
         checked = check_file("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(16))
         values["file_id"] = attach(db.session(), values["dispute_id"], organisation_id, checked).id
