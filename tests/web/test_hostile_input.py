@@ -22,15 +22,19 @@ from werkzeug.routing import Rule
 
 from integration.connections import Connection
 from reminders.dispatch.models import ReminderAction
+from reminders.disputes import Dispute
 from reminders.logos import check_logo, keep_logo
+from reminders.portal.links import live_link, new_link
 from reminders.promises import Promise
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
 from reminders.schedules.models import schedule_from
 from runtime import clock
+from runtime.db import db
 from runtime.tenancy import Membership, Organisation, Role, User
-from sync.models import Customer, SyncState
+from sync.models import Customer, Invoice, SyncState
 from tests.web.test_receivables import sign_in
 from tests.web.test_settings import png
+from web.portal import SESSION_KEY as PORTAL_SESSION_KEY
 from web.request_limits import LARGEST_ID
 
 settings.register_profile(
@@ -203,6 +207,23 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
             amount=Decimal("10.00"), currency="NZD", promised_on=clock.today(), until=clock.today(),
         )
     )  # fmt: skip
+    # The portal's: an open invoice and a dispute of that customer whose ids are the organisation's.
+    session.add(
+        Invoice(
+            id=organisation.id, organisation_id=organisation.id, ledger_id="i-1", customer_ledger_id="c-1",
+            number="INV-1", status="open", currency="NZD", issued_on=clock.today(), due_on=clock.today(),
+            total=Decimal("100.00"), amount_due=Decimal("100.00"), amount_paid=Decimal(0),
+            amount_credited=Decimal(0), ledger_updated_at=clock.now(),
+        )
+    )  # fmt: skip
+    session.add(
+        Dispute(
+            id=organisation.id,
+            organisation_id=organisation.id,
+            customer_id=organisation.id,
+            invoice_ledger_id="i-0",
+        )
+    )
     # A schedule and a stage whose ids are the organisation's too (one stage: no other id to clash).
     schedule = schedule_from(DEFAULT_SCHEDULE, organisation.id, "en", id=organisation.id, is_default=True)
     schedule.stages = schedule.stages[:1]
@@ -271,6 +292,7 @@ def fuzz(app, client, rule: Rule, method: str, organisation_id: int, user_id: in
     def hostile_address(path: dict[str, object], query: dict[str, str]) -> None:
         """Hostile path values and query strings (a POST carries the page's own valid form)."""
         sign_in(client, user_id)  # again: the fuzzer may have signed out
+        enter_portal(client, rule, organisation_id)
         url = path_of(rule, path) + (f"?{query_string(query)}" if query else "")
         answer = (
             client.get(url) if method == "GET" else post(url, form_for(client, rule, path, organisation_id))
@@ -283,6 +305,7 @@ def fuzz(app, client, rule: Rule, method: str, organisation_id: int, user_id: in
     def hostile_form(changes: st.DataObject) -> None:
         """The organisation's own address, and one or two fields of its form hostile."""
         sign_in(client, user_id)
+        enter_portal(client, rule, organisation_id)
         path = {name: organisation_id for name in rule.arguments}
         url = path_of(rule, path)
         form = form_for(client, rule, path, organisation_id)
@@ -319,6 +342,19 @@ def fuzz(app, client, rule: Rule, method: str, organisation_id: int, user_id: in
     if method == "POST" and all(name.endswith("_id") for name in rule.arguments):
         hostile_form()
         pages_still_open()
+
+
+def enter_portal(client, rule: Rule, organisation_id: int) -> None:  # type: ignore[no-untyped-def]
+    """For the portal's routes, hold the customer's link in this browser's session, as a customer
+    who followed it does (a link the fuzzer revoked on the customer's page is made again)."""
+    if not rule.endpoint.startswith("portal."):
+        return
+    link = live_link(db.session(), organisation_id, organisation_id) or new_link(
+        db.session(), organisation_id, organisation_id
+    )
+    db.session.commit()
+    with client.session_transaction() as flask_session:
+        flask_session[PORTAL_SESSION_KEY] = [link.id, link.nonce]
 
 
 def form_for(client, rule: Rule, path: dict[str, object], organisation_id: int) -> dict[str, str]:  # type: ignore[no-untyped-def]

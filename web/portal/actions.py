@@ -40,7 +40,7 @@ from reminders.disputes import (
     messages_of,
     raise_dispute,
 )
-from reminders.portal.attachments import LARGEST_FILE, NotAFileWeTake, attach, check_file
+from reminders.portal.attachments import LARGEST_FILE, NotAFileWeTake, attach, attachments_of, check_file
 from reminders.portal.links import settings_of
 from reminders.promises import (
     Promise,
@@ -56,7 +56,15 @@ from runtime import clock
 from runtime.db import db
 from web.i18n import iso_day, money
 from web.portal import Visit, portal, visit
-from web.portal.pages import INVOICE_ACTIONS, INVOICE_STATES, PARTS, PortalInvoice, invoice_of, open_invoices
+from web.portal.pages import (
+    INVOICE_ACTIONS,
+    INVOICE_HIDDEN,
+    INVOICE_STATES,
+    PARTS,
+    PortalInvoice,
+    invoice_of,
+    open_invoices,
+)
 from web.throttle import rate_limited
 
 ACTIONS_PER_MINUTE = 60  # pages and forms of the portal's actions, from one address
@@ -310,6 +318,15 @@ def dispute(invoice_id: int) -> ResponseReturnValue:
     )
 
 
+def _reason_in_words(reason: str) -> str:
+    """A portal dispute's reason (kept in English for the team and the ledger) in the page's language."""
+    for key, label in REASONS:
+        english = REASON_WORDS[key]
+        if reason == english or reason.startswith(f"{english}: "):
+            return f"{label}{reason[len(english) :]}"
+    return reason
+
+
 def _dispute_of(found: Visit, dispute_id: int) -> Dispute:
     kept = db.session.get(Dispute, dispute_id)
     if kept is None or kept.customer_id != found.customer.id or kept.organisation_id != found.organisation.id:
@@ -344,6 +361,8 @@ def dispute_page(dispute_id: int) -> ResponseReturnValue:
         "portal/dispute_page.html",
         visit=found,
         dispute=kept,
+        reason=_reason_in_words(kept.reason),
+        files=attachments_of(db.session(), found.organisation.id, kept.id),
         invoice=invoice,
         messages=messages_of(db.session(), kept),
         form=form,
@@ -396,6 +415,16 @@ def _disputes_part(found: Visit, invoices: list[PortalInvoice]) -> dict[str, Any
 
 INVOICE_ACTIONS.extend([("portal.promise", _l("Promise a date")), ("portal.dispute", _l("Dispute"))])
 INVOICE_STATES.append(_states)
+
+
+def _hidden(found: Visit) -> dict[str, set[str]]:
+    hidden: dict[str, set[str]] = {ledger_id: {"portal.promise"} for ledger_id in _promised(found)}
+    for ledger_id in _open_disputes(found):  # its page is under "Your disputes"
+        hidden.setdefault(ledger_id, set()).update({"portal.promise", "portal.dispute"})
+    return hidden
+
+
+INVOICE_HIDDEN.append(_hidden)
 PARTS.extend(
     [("portal/parts/promise_all.html", _promise_part), ("portal/parts/disputes.html", _disputes_part)]
 )

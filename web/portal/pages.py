@@ -56,6 +56,9 @@ PARTS: list[tuple[str, PartData]] = []
 INVOICE_ACTIONS: list[tuple[str, Any]] = []
 # What is under way for an invoice (a promise, a dispute): function → {invoice ledger id: words}.
 INVOICE_STATES: list[Callable[[Visit], dict[str, str]]] = []
+# Actions that make no sense for an invoice now (promising one promised already): function →
+# {invoice ledger id: endpoints not offered}.
+INVOICE_HIDDEN: list[Callable[[Visit], dict[str, set[str]]]] = []
 
 
 def open_invoices(found: Visit) -> list[PortalInvoice]:
@@ -132,6 +135,10 @@ def account() -> ResponseReturnValue:
     for state_of in INVOICE_STATES:
         for ledger_id, words in state_of(found).items():
             states.setdefault(ledger_id, []).append(words)
+    hidden: dict[str, set[str]] = {}
+    for hidden_of in INVOICE_HIDDEN:
+        for ledger_id, endpoints in hidden_of(found).items():
+            hidden.setdefault(ledger_id, set()).update(endpoints)
     parts = []
     for template, data in PARTS:
         context = data(found, rows)
@@ -144,6 +151,7 @@ def account() -> ResponseReturnValue:
         totals=totals(rows),
         states=states,
         actions=INVOICE_ACTIONS,
+        hidden=hidden,
         parts=parts,
         on_hold=holds.is_on_hold(session, found.organisation.id, found.customer.id),
         has_logo=logo_of(session, found.organisation.id) is not None,
