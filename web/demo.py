@@ -294,6 +294,7 @@ def _plan_reminders(session: Session, connection_ids: list[int]) -> None:
     from reminders.dispatch.outbox import give_default_schedules, plan_now
     from reminders.fees.proposing import turn_on_for_demo
     from reminders.holds import HoldRules
+    from reminders.portal.links import PortalSettings
 
     give_default_schedules(session)
     for organisation_id in session.scalars(
@@ -309,7 +310,43 @@ def _plan_reminders(session: Session, connection_ids: list[int]) -> None:
         # page shows the fees its overdue invoices make due from the first minute ("plan now"
         # runs the day steps, the fees' proposal among them, before it plans).
         turn_on_for_demo(session, organisation_id)
+        # The portal shows how to pay by transfer when the organisation gave its bank details.
+        if session.get(PortalSettings, organisation_id) is None:
+            session.add(PortalSettings(organisation_id=organisation_id, bank_details=DEMO_BANK_DETAILS))
+            session.commit()
         jobs.enqueue(plan_now, organisation_id)
+
+
+DEMO_BANK_DETAILS = (
+    "Demo Bank\nAccount name: the company's name\nAccount number: 01-0123-0456789-00 (not a real account)"
+)
+
+
+def _portal_links(session: Session, organisations: list[tuple[int, str]]) -> list[str]:
+    """A customer's portal link per demo company (one who owes something overdue), for the banner."""
+    from reminders.portal.links import link_for, url_of
+    from sync.models import Customer, Invoice
+
+    lines = []
+    for organisation_id, name in organisations:
+        customer_id = session.scalar(
+            select(Customer.id)
+            .join(
+                Invoice,
+                (Invoice.customer_ledger_id == Customer.ledger_id)
+                & (Invoice.organisation_id == organisation_id),
+            )
+            .where(
+                Customer.organisation_id == organisation_id, Invoice.status == "open", Invoice.amount_due > 0
+            )
+            .order_by(Invoice.due_on, Customer.id)
+            .limit(1)
+        )
+        if customer_id is not None:
+            url = url_of(link_for(session, organisation_id, customer_id))
+            session.commit()
+            lines.append(f"  A customer's portal at {name} (as the link in their reminders opens it): {url}")
+    return lines
 
 
 def _print_ready(
@@ -340,6 +377,7 @@ def _print_ready(
             f"  Today's reminders of {name}, to review and approve: {web_url}/organisations/{organisation_id}/reminders"
             for organisation_id, name in organisations
         ),
+        *(_portal_links(session, [(o, n) for o, n in organisations]) if synced else []),
         "  The sandboxes' admin APIs make payments and move time (integration/sandbox/*/README.md).",
         f"  Mail Relance sends lands in {mailbox_folder}/new (one file per message).",
         "  From another terminal, `relance sync status` (or `run` / `full`) works while this runs.",
