@@ -322,9 +322,10 @@ DEMO_BANK_DETAILS = (
 )
 
 
-def _portal_links(session: Session, organisations: list[tuple[int, str]]) -> list[str]:
-    """A customer's portal link per demo company (one who owes something overdue), for the banner."""
-    from reminders.portal.links import link_for, url_of
+def _portal_links(session: Session, organisations: list[tuple[int, str]], web_url: str) -> list[str]:
+    """A customer's portal link per demo company (one who owes something overdue), for the banner
+    (at the demo's own address: this process's settings are not the web process's)."""
+    from reminders.portal.links import LINK_PATH, link_for, token_of
     from sync.models import Customer, Invoice
 
     lines = []
@@ -343,7 +344,7 @@ def _portal_links(session: Session, organisations: list[tuple[int, str]]) -> lis
             .limit(1)
         )
         if customer_id is not None:
-            url = url_of(link_for(session, organisation_id, customer_id))
+            url = f"{web_url}{LINK_PATH}{token_of(link_for(session, organisation_id, customer_id))}"
             session.commit()
             lines.append(f"  A customer's portal at {name} (as the link in their reminders opens it): {url}")
     return lines
@@ -377,7 +378,7 @@ def _print_ready(
             f"  Today's reminders of {name}, to review and approve: {web_url}/organisations/{organisation_id}/reminders"
             for organisation_id, name in organisations
         ),
-        *(_portal_links(session, [(o, n) for o, n in organisations]) if synced else []),
+        *(_portal_links(session, [(o, n) for o, n in organisations], web_url) if synced else []),
         "  The sandboxes' admin APIs make payments and move time (integration/sandbox/*/README.md).",
         f"  Mail Relance sends lands in {mailbox_folder}/new (one file per message).",
         "  From another terminal, `relance sync status` (or `run` / `full`) works while this runs.",
