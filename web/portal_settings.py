@@ -55,6 +55,7 @@ class PortalSettingsForm(FlaskForm):
     )
     bank_details = TextAreaField(
         _l("Bank details for a transfer"),
+        render_kw={"rows": 5, "cols": 60},
         validators=[
             Length(
                 max=LONGEST_BANK_DETAILS,
