@@ -24,6 +24,7 @@ from integration.connections import Connection
 from reminders.dispatch.models import ReminderAction
 from reminders.disputes import Dispute
 from reminders.logos import check_logo, keep_logo
+from reminders.portal.attachments import DisputeAttachment
 from reminders.portal.links import live_link, new_link
 from reminders.promises import Promise
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
@@ -224,6 +225,13 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
             invoice_ledger_id="i-0",
         )
     )
+    session.flush()
+    session.add(
+        DisputeAttachment(
+            id=organisation.id, dispute_id=organisation.id, organisation_id=organisation.id,
+            filename="photo.png", content_type="image/png", size=8, data=b"\x89PNG\r\n\x1a\n",
+        )
+    )  # fmt: skip
     # A schedule and a stage whose ids are the organisation's too (one stage: no other id to clash).
     schedule = schedule_from(DEFAULT_SCHEDULE, organisation.id, "en", id=organisation.id, is_default=True)
     schedule.stages = schedule.stages[:1]
@@ -345,10 +353,19 @@ def fuzz(app, client, rule: Rule, method: str, organisation_id: int, user_id: in
 
 
 def enter_portal(client, rule: Rule, organisation_id: int) -> None:  # type: ignore[no-untyped-def]
-    """For the portal's routes, hold the customer's link in this browser's session, as a customer
-    who followed it does (a link the fuzzer revoked on the customer's page is made again)."""
-    if not rule.endpoint.startswith("portal."):
-        return
+    """For the portal's routes, hold the customer's link in this browser's session."""
+    if rule.endpoint.startswith("portal."):
+        hold_portal_link(client, organisation_id)
+
+
+def hold_portal_link(client, organisation_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Hold the customer's link in this browser's session, as a customer who followed it does (a
+    link the fuzzer revoked on the customer's page is made again), with no portal request counted
+    against the rate limits (they would turn the examples into 429s, and the pages' forms into
+    nothing to fuzz)."""
+    counts = client.application.extensions["redis"]
+    for key in counts.scan_iter("relance:rate:*"):
+        counts.delete(key)
     link = live_link(db.session(), organisation_id, organisation_id) or new_link(
         db.session(), organisation_id, organisation_id
     )
@@ -419,5 +436,6 @@ def test_a_setting_that_would_break_the_pages_is_refused(app, client, owner, fie
     answer = client.post(path, data={**form, field: value})
 
     assert answer.status_code == 400
+    hold_portal_link(client, organisation_id)  # the customer's portal ages too
     for page in own_pages(app, organisation_id):
         assert client.get(page).status_code == 200, page
