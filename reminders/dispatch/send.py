@@ -46,7 +46,7 @@ from reminders.disputes import disputed_invoices
 from reminders.fees.models import LateFee
 from reminders.handoff import open_handoff
 from reminders.portal.contacts import reminder_address
-from reminders.portal.links import link_for, live_link, url_of
+from reminders.portal.links import LINK_PATH, link_for, live_link, url_of
 from reminders.portal.payment_links import keep_links
 from reminders.promises import promised_invoices
 from reminders.schedules.models import CustomerChasing, Stage
@@ -336,9 +336,10 @@ def preview(session: Session, action: ReminderAction, today: date | None = None)
     owed = sorted(
         (r for r in rows if r.ledger_id not in left_out), key=lambda r: (r.due_on or r.issued_on, r.number)
     )
-    # The review shows the customer's live link if they have one; the send makes one if not.
+    # The review shows the customer's live link if they have one; the send makes one if not (the
+    # preview shows where it will be, without making it: a page that only shows changes nothing).
     live = live_link(session, organisation.id, customer.id)
-    portal_link = url_of(live) if live is not None else None
+    portal_link = url_of(live) if live is not None else f"{get_settings().external_url}{LINK_PATH}…"
     return _write(
         session,
         organisation,
