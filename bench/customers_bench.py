@@ -36,6 +36,7 @@ def fill(customers: int, invoices: int) -> tuple[int, int, int]:
     from runtime.db import db
     from runtime.tenancy import Membership, Organisation, User
     from sync.models import Allocation, Customer, Invoice
+    from sync.versions import raise_version
 
     rng = random.Random(11)
     stamp = datetime(2026, 11, 1, tzinfo=UTC)
@@ -108,6 +109,9 @@ def fill(customers: int, invoices: int) -> tuple[int, int, int]:
             for n in range(0, customers, 4)
         ],
     )
+    # What a sync leaves beside its rows (sync/mirror.py): the mirror's version, under which the
+    # list's balances are kept (reminders/receivables/kept_figures.py).
+    raise_version(db.session(), organisation.id)
     db.session.commit()
     from sqlalchemy import func
 

@@ -261,6 +261,7 @@ def main() -> None:
             "organisation dashboard": f"/organisations/{big}",
             "organisation dashboard, mirror changed": f"/organisations/{big}#changed",
             "customers list": f"/organisations/{big}/customers",
+            "customers list, mirror changed": f"/organisations/{big}/customers#changed",
             "customers list, searched": f"/organisations/{big}/customers?q=Customer+01",
             "customer page": f"/organisations/{big}/customers/{{customer}}",
             "aged receivables": f"/organisations/{big}/aged-receivables",

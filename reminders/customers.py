@@ -1,28 +1,34 @@
 """The customers of an organisation as the web app lists them, and one customer's account.
 
-The list is one query per page, whatever the number of customers: what each owes and how late
-(today's aging of its open invoices, in the organisation's currency), its risk class and segment
-as last assessed (``CustomerStanding``), searched, filtered, sorted and cut into pages in SQL, with
-the number of customers found counted in the same query.
+The list shows what each customer owes and how late (today's aging of its open invoices, in the
+organisation's currency, reminders/receivables/customer_balances.py) and its risk class and
+segment as last assessed (``CustomerStanding``), searched, filtered, sorted and cut into pages.
+Aging every customer is most of a page's time, so the balances are kept in Redis under the
+mirror's version (reminders/receivables/kept_figures.py): a page then reads the customers found
+in one light query and sorts and cuts them in Python. Without kept balances (no Redis, a mirror
+never written) the page is one query that ages, filters, sorts, counts and cuts in SQL; both
+ways list the same rows in the same order.
 
 "On hold" reads the credit holds (reminders/holds.py). Filters that need a state the model does
 not have yet are not offered: "paused" and "disputed" come with issue #16 (pauses and disputes as
-dated records); they join ``CustomerFilters`` and ``_filtered`` then.
+dated records); they join ``CustomerFilters`` and ``_conditions`` then.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from reminders.models import CustomerStanding
 from reminders.receivables.aging import AgingBasis, Buckets, open_invoices
+from reminders.receivables.customer_balances import CustomerBalance, balances_query
 from reminders.receivables.snapshots import settings_of
 from reminders.risk.classes import RiskClass
 from runtime import clock
@@ -110,41 +116,42 @@ def _like(text: str) -> str:
 
 def list_customers(session: Session, organisation: Organisation, filters: CustomerFilters) -> CustomerList:
     """One page of the organisation's customers, as ``filters`` ask."""
+    from reminders.receivables.kept_figures import kept_customer_balances
+
     buckets, basis = _buckets(organisation.id)
     today = clock.today(organisation.timezone)
-    items = open_invoices(session, organisation.id, today, basis, buckets).subquery()
-    overdue_days = case((items.c.days > 0, items.c.days))
-    balances = (
-        select(
-            items.c.customer.label("customer"),
-            func.sum(items.c.base_balance).label("owed"),
-            func.sum(case((items.c.days > 0, items.c.base_balance), else_=0)).label("overdue"),
-            func.max(overdue_days).label("oldest"),
-            func.max(items.c.bucket).label("bucket"),
-        )
-        .group_by(items.c.customer)
-        .subquery()
+    kept = kept_customer_balances(session, organisation.id, today, basis, buckets)
+    if kept is None:
+        rows, found, page = _aged_in_the_query(session, organisation, filters, today, basis, buckets)
+    else:
+        rows, found, page = _from_kept_balances(session, organisation, filters, kept)
+    return CustomerList(
+        rows=rows,
+        found=found,
+        page=page,
+        pages=max(1, -(-found // PAGE_SIZE)),
+        currency=organisation.base_currency,
+        bucket_labels=buckets.labels,
+        filters=filters,
     )
+
+
+def _customers(organisation_id: int, *balance_columns: ColumnElement[Any]) -> Select[Any]:
+    """The organisation's customers with their standing and hold, before filters."""
     from reminders.holds import on_hold_customers
 
-    owed = func.coalesce(balances.c.owed, 0)
-    overdue = func.coalesce(balances.c.overdue, 0)
-    statement: Select[Any] = (
+    return (
         select(
             Customer.id,
             Customer.name,
             Customer.email,
-            owed.label("owed"),
-            overdue.label("overdue"),
-            balances.c.oldest,
+            *balance_columns,
             CustomerStanding.risk,
             CustomerStanding.segment,
             # In the same query: a row says whether its customer is on hold.
-            Customer.id.in_(on_hold_customers(organisation.id)).label("on_hold"),
-            func.count().over().label("found"),
+            Customer.id.in_(on_hold_customers(organisation_id)).label("on_hold"),
         )
         .select_from(Customer)
-        .outerjoin(balances, balances.c.customer == Customer.ledger_id)
         .outerjoin(
             CustomerStanding,
             and_(
@@ -152,10 +159,47 @@ def list_customers(session: Session, organisation: Organisation, filters: Custom
                 CustomerStanding.customer_ledger_id == Customer.ledger_id,
             ),
         )
-        .where(Customer.organisation_id == organisation.id, Customer.deleted.is_(False))
+        .where(Customer.organisation_id == organisation_id, Customer.deleted.is_(False))
     )
-    for condition in _conditions(organisation.id, filters, balances.c.bucket):
+
+
+def _row(row: Any, owed: Decimal, overdue: Decimal, oldest_days: int | None) -> CustomerRow:
+    return CustomerRow(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        owed=owed,
+        overdue=overdue,
+        oldest_days=oldest_days,
+        risk=RiskClass(row.risk) if row.risk is not None else None,
+        segment=row.segment,
+        on_hold=bool(row.on_hold),
+    )
+
+
+def _aged_in_the_query(
+    session: Session,
+    organisation: Organisation,
+    filters: CustomerFilters,
+    today: date,
+    basis: AgingBasis,
+    buckets: Buckets,
+) -> tuple[list[CustomerRow], int, int]:
+    """The page in one query that ages every customer, counts those found and cuts the page."""
+    balances = balances_query(session, organisation.id, today, basis, buckets)
+    owed = func.coalesce(balances.c.owed, 0)
+    overdue = func.coalesce(balances.c.overdue, 0)
+    statement = _customers(
+        organisation.id,
+        owed.label("owed"),
+        overdue.label("overdue"),
+        balances.c.oldest,
+        func.count().over().label("found"),
+    ).outerjoin(balances, balances.c.customer == Customer.ledger_id)
+    for condition in _conditions(organisation.id, filters):
         statement = statement.where(condition)
+    if filters.bucket is not None:
+        statement = statement.where(balances.c.bucket == filters.bucket)
     order: dict[CustomerSort, ColumnElement[Any]] = {
         CustomerSort.NAME: func.lower(Customer.name),
         CustomerSort.OWED: owed,
@@ -173,33 +217,41 @@ def list_customers(session: Session, organisation: Organisation, filters: Custom
         found = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
     else:
         found = rows[0].found if rows else 0
-    return CustomerList(
-        rows=[
-            CustomerRow(
-                id=row.id,
-                name=row.name,
-                email=row.email,
-                owed=Decimal(row.owed),
-                overdue=Decimal(row.overdue),
-                oldest_days=row.oldest,
-                risk=RiskClass(row.risk) if row.risk is not None else None,
-                segment=row.segment,
-                on_hold=bool(row.on_hold),
-            )
-            for row in rows
-        ],
-        found=found,
-        page=page,
-        pages=max(1, -(-found // PAGE_SIZE)),
-        currency=organisation.base_currency,
-        bucket_labels=buckets.labels,
-        filters=filters,
-    )
+    return [_row(row, Decimal(row.owed), Decimal(row.overdue), row.oldest) for row in rows], found, page
 
 
-def _conditions(
-    organisation_id: int, filters: CustomerFilters, bucket: ColumnElement[Any]
-) -> list[ColumnElement[bool]]:
+def _from_kept_balances(
+    session: Session, organisation: Organisation, filters: CustomerFilters, kept: dict[str, CustomerBalance]
+) -> tuple[list[CustomerRow], int, int]:
+    """The page from balances kept: the customers found are read in name order (the database's,
+    so names compare as in the query), then sorted by their balance in Python. The sort is stable,
+    so customers with equal balances stay in name order, as the query's tie-break has them."""
+    statement = _customers(organisation.id, Customer.ledger_id.label("ledger_id"))
+    for condition in _conditions(organisation.id, filters):
+        statement = statement.where(condition)
+    name = func.lower(Customer.name)
+    by_name = filters.sort == CustomerSort.NAME and filters.descending
+    statement = statement.order_by(name.desc() if by_name else name.asc(), name, Customer.id)
+    nothing = CustomerBalance(ZERO, ZERO, None, -1)  # -1: in no bucket
+    found = [(row, kept.get(row.ledger_id, nothing)) for row in session.execute(statement)]
+    if filters.bucket is not None:
+        found = [(row, balance) for row, balance in found if balance.bucket == filters.bucket]
+    sort_keys: dict[CustomerSort, Callable[[tuple[Any, CustomerBalance]], Any]] = {
+        CustomerSort.OWED: lambda entry: entry[1].owed,
+        CustomerSort.OVERDUE: lambda entry: entry[1].overdue,
+        CustomerSort.OLDEST: lambda entry: entry[1].oldest_days or 0,
+        CustomerSort.RISK: lambda entry: entry[0].risk or 0,
+    }
+    if filters.sort in sort_keys:
+        found.sort(key=sort_keys[filters.sort], reverse=filters.descending)
+    page = max(1, filters.page)
+    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    rows = [_row(row, balance.owed, balance.overdue, balance.oldest_days) for row, balance in shown]
+    return rows, len(found), page
+
+
+def _conditions(organisation_id: int, filters: CustomerFilters) -> list[ColumnElement[bool]]:
+    """What ``filters`` ask of the customers, but for the bucket (which needs their balances)."""
     conditions: list[ColumnElement[bool]] = []
     search = filters.search.strip()[:LONGEST_SEARCH]
     if search:
@@ -222,8 +274,6 @@ def _conditions(
         conditions.append(CustomerStanding.risk == int(filters.risk))
     if filters.segment is not None:
         conditions.append(CustomerStanding.segment == filters.segment)
-    if filters.bucket is not None:
-        conditions.append(bucket == filters.bucket)
     if filters.on_hold:
         from reminders.holds import on_hold_customers
 

@@ -1,5 +1,5 @@
-"""The dashboard's and the practice view's figures kept in Redis: the same as computed, and new
-as soon as the mirror, the day or the buckets change."""
+"""The dashboard's, the practice view's and the customer list's figures kept in Redis: the same as
+computed, and new as soon as the mirror, the day or the buckets change."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ from integration.ledger import (
     RecordStatus,
 )
 from reminders.models import CollectionSettings
-from reminders.receivables.kept_figures import dashboard_figures, kept_practice_figures
+from reminders.receivables.aging import AgingBasis, Buckets
+from reminders.receivables.customer_balances import CustomerBalance, customer_balances
+from reminders.receivables.kept_figures import (
+    dashboard_figures,
+    kept_customer_balances,
+    kept_practice_figures,
+)
 from reminders.receivables.overview import overview_and_aging, practice_figures
 from runtime import jobs
 from runtime.tenancy import Organisation
@@ -186,3 +192,51 @@ def test_without_redis_the_figures_are_computed(session, mirrored) -> None:  # t
         jobs.use_connection(previous)
 
     assert overview.today.owed == practice[mirrored].owed == Decimal("350.00")
+
+
+def test_kept_customer_balances_are_the_computed_ones(session, mirrored, redis_client) -> None:  # type: ignore[no-untyped-def]
+    aging = (session, mirrored, TODAY, AgingBasis.DUE_DATE, Buckets())
+    computed = customer_balances(*aging)
+
+    first = kept_customer_balances(*aging)
+    assert len(kept_keys(redis_client, "customers")) == 1
+    again = kept_customer_balances(*aging)
+
+    assert first == computed and again == computed
+    assert again == {"c-1": CustomerBalance(Decimal("350.00"), Decimal("250.00"), 60, 2)}
+
+
+def test_customer_balances_move_with_the_mirror_the_day_and_the_buckets(
+    session, mirrored, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    kept_customer_balances(session, mirrored, TODAY, AgingBasis.DUE_DATE, Buckets())
+    upsert_invoices(session, mirrored, [record("i-3", "40.00", date(2026, 6, 1), date(2026, 6, 10))])
+    session.commit()
+
+    changed = kept_customer_balances(session, mirrored, TODAY, AgingBasis.DUE_DATE, Buckets())
+    later = kept_customer_balances(
+        session, mirrored, TODAY + timedelta(days=30), AgingBasis.DUE_DATE, Buckets()
+    )
+    rebucketed = kept_customer_balances(session, mirrored, TODAY, AgingBasis.DUE_DATE, Buckets((90,)))
+
+    assert changed is not None and changed["c-1"].owed == Decimal("390.00")
+    assert later is not None and later["c-1"].oldest_days == 90 and later["c-1"].bucket == 3
+    assert rebucketed is not None and rebucketed["c-1"].bucket == 1
+    assert len(kept_keys(redis_client, "customers")) == 4
+
+
+def test_customer_balances_are_not_kept_without_redis_or_a_mirror_version(
+    session, organisation, mirrored
+) -> None:  # type: ignore[no-untyped-def]
+    other = Organisation(name="Never synced Ltd", base_currency="NZD")
+    session.add(other)
+    session.commit()
+    previous = jobs.connection()
+    jobs.use_connection(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    try:
+        without_redis = kept_customer_balances(session, mirrored, TODAY, AgingBasis.DUE_DATE, Buckets())
+    finally:
+        jobs.use_connection(previous)
+
+    assert without_redis is None
+    assert kept_customer_balances(session, other.id, TODAY, AgingBasis.DUE_DATE, Buckets()) is None

@@ -8,16 +8,23 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 from rq import SimpleWorker
 from sqlalchemy import select
 
+from integration.ledger import InvoiceRecord, InvoiceStatus
+from reminders.customers import CustomerFilters, CustomerSort, list_customers
+from reminders.holds import CreditHold, HoldReason
 from reminders.models import CustomerStanding, LedgerNote
+from reminders.risk.classes import RiskClass
 from reminders.writeback import record_note, requeue_pending_notes, write_note_to_ledger
 from runtime import clock, jobs
 from runtime.db import db
 from runtime.tenancy import AuditEvent, Membership, Organisation, User, record
 from sync.jobs import sync_tenant
+from sync.mirror import upsert_invoices
 from sync.models import Customer, Payment
+from sync.versions import raise_version
 from tests.integration.ledgers import demo_quickbooks, demo_xero, quickbooks_consent, xero_consent
 from tests.reminders.conftest import STAMP, invoice
 from tests.web.test_receivables import sign_in
@@ -191,6 +198,93 @@ def test_the_list_comes_fifty_to_a_page(client, books, session) -> None:  # type
     assert len(names(first.text)) == 50 and "64 customers" in first.text and "Page 1 of 2" in first.text
     assert names(second.text)[-1] == "Zz 059" and len(names(second.text)) == 14
     assert "page=2" in first.text and "sort=name" in first.text  # the next page keeps the sort
+
+
+@pytest.fixture
+def kept_books(books, session, redis_client):  # type: ignore[no-untyped-def]
+    """The books as a sync leaves them: the mirror has a version, so the list's balances are kept.
+    Two more customers owe what Kea owes (ties for every sort), one is on hold."""
+    harbour = books["harbour"]
+    for ledger_id, name, number in (("c-5", "kea Bakery", "INV-0111"), ("c-6", "Aardvark Ltd", "INV-0112")):
+        session.add(
+            Customer(organisation_id=harbour, ledger_id=ledger_id, name=name, ledger_updated_at=STAMP)
+        )
+        invoice(
+            session,
+            harbour,
+            f"i-{ledger_id}",
+            ledger_id,
+            "40.00",
+            date(2026, 6, 1),
+            date(2026, 6, 25),
+            number=number,
+        )
+    session.flush()
+    session.add(
+        CreditHold(
+            organisation_id=harbour, customer_id=books["customers"]["Tui Catering"], reason=HoldReason.PERSON
+        )
+    )
+    raise_version(session, harbour)
+    session.commit()
+    return books
+
+
+FILTERS = [
+    CustomerFilters(sort=sort, descending=descending) for sort in CustomerSort for descending in (True, False)
+] + [
+    CustomerFilters(search="kea"),
+    CustomerFilters(search="INV-01", sort=CustomerSort.NAME, descending=False),
+    CustomerFilters(risk=RiskClass(2)),
+    CustomerFilters(segment="small", sort=CustomerSort.OLDEST),
+    CustomerFilters(bucket=1, sort=CustomerSort.OWED, descending=False),
+    CustomerFilters(bucket=0),
+    CustomerFilters(on_hold=True),
+    CustomerFilters(page=2),
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_the_kept_balances_list_exactly_what_the_query_lists(
+    kept_books, session, redis_client, filters
+) -> None:  # type: ignore[no-untyped-def]
+    organisation = session.get(Organisation, kept_books["harbour"])
+
+    kept = list_customers(session, organisation, filters)
+    jobs.use_connection(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    try:
+        queried = list_customers(session, organisation, filters)
+    finally:
+        jobs.use_connection(redis_client)
+
+    assert list(redis_client.scan_iter("relance:figures:*:customers:*"))  # the first came from Redis
+    assert kept == queried
+
+
+def test_a_mirror_change_shows_in_the_list_at_the_next_request(
+    client, kept_books, session, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    before = listing(client, kept_books)
+    upsert_invoices(
+        session,
+        kept_books["harbour"],
+        [
+            InvoiceRecord(
+                ledger_id="i-new", number="INV-0200", contact_ledger_id="c-3", status=InvoiceStatus.OPEN,
+                currency="NZD", issued_on=date(2026, 5, 1), due_on=date(2026, 6, 1), total=Decimal("500.00"),
+                amount_due=Decimal("500.00"), amount_paid=Decimal(0), amount_credited=Decimal(0),
+                updated_at=datetime(2026, 6, 29, tzinfo=UTC),
+            )
+        ],
+    )  # fmt: skip
+    session.commit()
+
+    after = listing(client, kept_books)
+
+    assert names(before.text)[:3] == ["Moa Motors", "Tui Catering", "Aardvark Ltd"]
+    assert names(after.text)[:3] == ["Moa Motors", "Kea Books", "Tui Catering"]
+    assert "$540.00" in after.text and "$540.00" not in before.text
+    assert len(list(redis_client.scan_iter("relance:figures:*:customers:*"))) == 2  # one per version
 
 
 @pytest.mark.parametrize(
