@@ -238,27 +238,33 @@ class PastTheAge:
 
 def customers_past_the_age(session: Session, organisation: Organisation) -> list[PastTheAge]:
     """The organisation's customers past the age and not handed off yet, the largest balance first."""
+    from reminders.receivables.kept_figures import kept_overdue_by_customer
+
     rules = rules_of(session, organisation.id)
     today = clock.today(organisation.timezone)
-    balances = _overdue_by_customer(session, organisation.id, today)
+    edges = tuple(settings_of(organisation.id).aging_edges)
+    balances = kept_overdue_by_customer(
+        session, organisation.id, today, edges, lambda: _overdue_by_customer(session, organisation.id, today)
+    )
     late = {ledger_id for ledger_id, (_, days) in balances.items() if days >= rules.age_days}
     if not late:
         return []
     handed_off = handed_off_customers(session, organisation.id)
     found: list[PastTheAge] = []
-    for customer in session.scalars(
-        select(Customer).where(
+    # The columns the card needs, not whole customers (their addresses are JSON documents).
+    for customer_id, ledger_id, name, active in session.execute(
+        select(Customer.id, Customer.ledger_id, Customer.name, Customer.active).where(
             Customer.organisation_id == organisation.id,
             Customer.ledger_id.in_(late),
             Customer.deleted.is_(False),
         )
     ):
-        if customer.id in handed_off:
+        if customer_id in handed_off:
             continue
-        overdue, days = balances[customer.ledger_id]
-        advice = recommend(HandoffAccount(overdue, days, archived=not customer.active), rules)
+        overdue, days = balances[ledger_id]
+        advice = recommend(HandoffAccount(overdue, days, archived=not active), rules)
         if advice is not None:
-            found.append(PastTheAge(customer.id, customer.name, advice))
+            found.append(PastTheAge(customer_id, name, advice))
     found.sort(key=lambda row: (-row.recommendation.overdue, row.name.casefold(), row.customer_id))
     return found
 

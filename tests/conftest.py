@@ -263,7 +263,9 @@ def xero(monkeypatch, session, redis_client, mailbox):  # type: ignore[no-untype
         point_at_xero(monkeypatch, sandbox)
         (connection,) = xero_consent(session, sandbox)
         organisation = session.get(Organisation, connection.organisation_id)
-        organisation.timezone, organisation.country = "UTC", "NZ"
+        # UTC, as the owner chose it: the sync keeps it (the sandbox says Auckland), so that "today"
+        # is the sandbox's whatever the hour the tests run at.
+        organisation.timezone, organisation.timezone_set_by, organisation.country = "UTC", "owner", "NZ"
         session.commit()
         default_schedule(session, organisation.id)
         yield XeroBooks(sandbox, session, organisation.id, connection.id)

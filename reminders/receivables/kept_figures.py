@@ -32,7 +32,7 @@ for an organisation whose mirror was never written, the figures are computed as 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -143,6 +143,30 @@ def kept_customer_balances(
         }
     )
     return balances
+
+
+def kept_overdue_by_customer(
+    session: Session,
+    organisation_id: int,
+    today: date,
+    edges: tuple[int, ...],
+    compute: Callable[[], dict[str, tuple[Decimal, int]]],
+) -> dict[str, tuple[Decimal, int]]:
+    """The hand-off's overdue balance and oldest days past due per customer (``compute``, by due
+    date whatever the report's basis), kept until the mirror, today or the buckets change: the
+    dashboard's "end of the road" card asks for it on every request."""
+    version = mirror_versions(session, [organisation_id]).get(organisation_id)
+    key = (
+        f"relance:figures:{FORMAT}:overdue-by-customer:{organisation_id}:{version}:{today.isoformat()}"
+        f":{','.join(str(edge) for edge in edges)}"
+    )
+    kept = _read([key])[0] if version is not None else None
+    if kept is not None:
+        return {customer: (Decimal(overdue), int(days)) for customer, (overdue, days) in kept["rows"].items()}
+    rows = compute()
+    if version is not None:
+        _keep({key: {"rows": {customer: [str(overdue), days] for customer, (overdue, days) in rows.items()}}})
+    return rows
 
 
 def _read(keys: list[str]) -> list[dict[str, Any] | None]:

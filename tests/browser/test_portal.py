@@ -40,7 +40,7 @@ def portal_books(monkeypatch, session, redis_client, mailbox) -> Iterator[tuple[
         try:
             (connection,) = xero_consent(session, sandbox)
             organisation = session.get(Organisation, connection.organisation_id)
-            organisation.timezone, organisation.country = "UTC", "NZ"
+            organisation.timezone, organisation.timezone_set_by, organisation.country = "UTC", "owner", "NZ"
             session.commit()
             yield XeroBooks(sandbox, session, organisation.id, connection.id), server.base_url
         finally:

@@ -240,3 +240,24 @@ def test_customer_balances_are_not_kept_without_redis_or_a_mirror_version(
 
     assert without_redis is None
     assert kept_customer_balances(session, other.id, TODAY, AgingBasis.DUE_DATE, Buckets()) is None
+
+
+def test_the_hand_off_cards_balances_are_kept_and_move_with_the_mirror(
+    session, mirrored, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    from reminders.handoff import _overdue_by_customer
+    from reminders.receivables.kept_figures import kept_overdue_by_customer
+
+    def kept() -> dict[str, tuple[Decimal, int]]:
+        return kept_overdue_by_customer(
+            session, mirrored, TODAY, (30, 60, 90), lambda: _overdue_by_customer(session, mirrored, TODAY)
+        )
+
+    computed = _overdue_by_customer(session, mirrored, TODAY)
+    assert kept() == computed == {"c-1": (Decimal("250.00"), 60)}
+    assert len(kept_keys(redis_client, "overdue-by-customer")) == 1
+    assert kept() == computed  # read back as it was kept
+
+    upsert_invoices(session, mirrored, [record("i-3", "40.00", date(2026, 3, 1), date(2026, 3, 31))])
+    session.commit()
+    assert kept() == {"c-1": (Decimal("290.00"), 91)}  # the next request sees the webhook's invoice
