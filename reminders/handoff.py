@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -237,36 +238,55 @@ class PastTheAge:
 
 
 def customers_past_the_age(session: Session, organisation: Organisation) -> list[PastTheAge]:
-    """The organisation's customers past the age and not handed off yet, the largest balance first."""
-    from reminders.receivables.kept_figures import kept_overdue_by_customer
+    """The organisation's customers past the age and not handed off yet, the largest balance first.
+
+    Who is past the age is kept under the mirror version (with today, the buckets and the age):
+    finding it ages every invoice, and the dashboard asks on each request. Hand-offs and the
+    write-off threshold change without the mirror, so they are read and applied each time."""
+    from reminders.receivables.kept_figures import kept_document
 
     rules = rules_of(session, organisation.id)
     today = clock.today(organisation.timezone)
     edges = tuple(settings_of(organisation.id).aging_edges)
-    balances = kept_overdue_by_customer(
-        session, organisation.id, today, edges, lambda: _overdue_by_customer(session, organisation.id, today)
+    late = kept_document(
+        session,
+        organisation.id,
+        "past-the-age",
+        (today.isoformat(), ",".join(map(str, edges)), rules.age_days),
+        lambda: _past_the_age_rows(session, organisation.id, today, rules.age_days),
     )
-    late = {ledger_id for ledger_id, (_, days) in balances.items() if days >= rules.age_days}
     if not late:
         return []
     handed_off = handed_off_customers(session, organisation.id)
     found: list[PastTheAge] = []
-    # The columns the card needs, not whole customers (their addresses are JSON documents).
-    for customer_id, ledger_id, name, active in session.execute(
-        select(Customer.id, Customer.ledger_id, Customer.name, Customer.active).where(
-            Customer.organisation_id == organisation.id,
-            Customer.ledger_id.in_(late),
-            Customer.deleted.is_(False),
-        )
-    ):
+    for customer_id, name, active, overdue, days in late:
         if customer_id in handed_off:
             continue
-        overdue, days = balances[ledger_id]
-        advice = recommend(HandoffAccount(overdue, days, archived=not active), rules)
+        advice = recommend(HandoffAccount(Decimal(overdue), int(days), archived=not active), rules)
         if advice is not None:
             found.append(PastTheAge(customer_id, name, advice))
     found.sort(key=lambda row: (-row.recommendation.overdue, row.name.casefold(), row.customer_id))
     return found
+
+
+def _past_the_age_rows(session: Session, organisation_id: int, today: date, age_days: int) -> list[list[Any]]:
+    """[customer id, name, active, overdue (text), days] of each customer whose oldest invoice is
+    at least ``age_days`` past due."""
+    balances = _overdue_by_customer(session, organisation_id, today)
+    late = {ledger_id for ledger_id, (_, days) in balances.items() if days >= age_days}
+    if not late:
+        return []
+    rows = session.execute(
+        select(Customer.id, Customer.ledger_id, Customer.name, Customer.active).where(
+            Customer.organisation_id == organisation_id,
+            Customer.deleted.is_(False),
+        )
+    )
+    return [
+        [customer_id, name, active, str(balances[ledger_id][0]), balances[ledger_id][1]]
+        for customer_id, ledger_id, name, active in rows
+        if ledger_id in late
+    ]
 
 
 # Acting --------------------------------------------------------------------------------------------

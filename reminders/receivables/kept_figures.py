@@ -145,28 +145,23 @@ def kept_customer_balances(
     return balances
 
 
-def kept_overdue_by_customer(
-    session: Session,
-    organisation_id: int,
-    today: date,
-    edges: tuple[int, ...],
-    compute: Callable[[], dict[str, tuple[Decimal, int]]],
-) -> dict[str, tuple[Decimal, int]]:
-    """The hand-off's overdue balance and oldest days past due per customer (``compute``, by due
-    date whatever the report's basis), kept until the mirror, today or the buckets change: the
-    dashboard's "end of the road" card asks for it on every request."""
+def kept_document(
+    session: Session, organisation_id: int, name: str, parts: tuple[object, ...], compute: Callable[[], Any]
+) -> Any:
+    """What ``compute`` returns (a JSON document), kept until the organisation's mirror changes or
+    any of ``parts`` (its today, its settings) does: for a page's figures that would otherwise be
+    computed from every invoice on each request (the dashboard's "end of the road" card)."""
     version = mirror_versions(session, [organisation_id]).get(organisation_id)
-    key = (
-        f"relance:figures:{FORMAT}:overdue-by-customer:{organisation_id}:{version}:{today.isoformat()}"
-        f":{','.join(str(edge) for edge in edges)}"
+    key = f"relance:figures:{FORMAT}:{name}:{organisation_id}:{version}:" + ":".join(
+        str(part) for part in parts
     )
     kept = _read([key])[0] if version is not None else None
     if kept is not None:
-        return {customer: (Decimal(overdue), int(days)) for customer, (overdue, days) in kept["rows"].items()}
-    rows = compute()
+        return kept["document"]
+    document = compute()
     if version is not None:
-        _keep({key: {"rows": {customer: [str(overdue), days] for customer, (overdue, days) in rows.items()}}})
-    return rows
+        _keep({key: {"document": document}})
+    return document
 
 
 def _read(keys: list[str]) -> list[dict[str, Any] | None]:

@@ -242,22 +242,29 @@ def test_customer_balances_are_not_kept_without_redis_or_a_mirror_version(
     assert kept_customer_balances(session, other.id, TODAY, AgingBasis.DUE_DATE, Buckets()) is None
 
 
-def test_the_hand_off_cards_balances_are_kept_and_move_with_the_mirror(
+def test_a_kept_document_is_computed_once_per_mirror_version_and_parts(
     session, mirrored, redis_client
 ) -> None:  # type: ignore[no-untyped-def]
-    from reminders.handoff import _overdue_by_customer
-    from reminders.receivables.kept_figures import kept_overdue_by_customer
+    from reminders.handoff import _past_the_age_rows
+    from reminders.receivables.kept_figures import kept_document
 
-    def kept() -> dict[str, tuple[Decimal, int]]:
-        return kept_overdue_by_customer(
-            session, mirrored, TODAY, (30, 60, 90), lambda: _overdue_by_customer(session, mirrored, TODAY)
-        )
+    computed: list[int] = []
 
-    computed = _overdue_by_customer(session, mirrored, TODAY)
-    assert kept() == computed == {"c-1": (Decimal("250.00"), 60)}
-    assert len(kept_keys(redis_client, "overdue-by-customer")) == 1
-    assert kept() == computed  # read back as it was kept
+    def compute(age: int = 30) -> list[list[object]]:
+        computed.append(age)
+        return [[1, "Tui", True, "250.00", 60]]
 
+    assert kept_document(session, mirrored, "past-the-age", (TODAY, 30), compute) == [
+        [1, "Tui", True, "250.00", 60]
+    ]
+    assert kept_document(session, mirrored, "past-the-age", (TODAY, 30), compute) == [
+        [1, "Tui", True, "250.00", 60]
+    ]
+    assert computed == [30]  # the second read was Redis's
+    kept_document(session, mirrored, "past-the-age", (TODAY, 90), lambda: compute(90))  # another age
     upsert_invoices(session, mirrored, [record("i-3", "40.00", date(2026, 3, 1), date(2026, 3, 31))])
     session.commit()
-    assert kept() == {"c-1": (Decimal("290.00"), 91)}  # the next request sees the webhook's invoice
+    kept_document(session, mirrored, "past-the-age", (TODAY, 30), compute)  # the mirror changed
+    assert computed == [30, 90, 30]
+    # The hand-off card's rows: the customers at least the age past due (none in the mirror here).
+    assert _past_the_age_rows(session, mirrored, TODAY, 30) == []
