@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 from werkzeug.routing import Rule
 
 from integration.connections import Connection
@@ -28,7 +29,7 @@ from reminders.portal.attachments import DisputeAttachment
 from reminders.portal.links import live_link, new_link
 from reminders.promises import Promise
 from reminders.schedules.defaults import DEFAULT_SCHEDULE
-from reminders.schedules.models import schedule_from
+from reminders.schedules.models import Schedule, Stage, schedule_from
 from runtime import clock
 from runtime.db import db
 from runtime.tenancy import Membership, Organisation, Role, User
@@ -238,6 +239,24 @@ def owner(session, redis_client):  # type: ignore[no-untyped-def]
     schedule.stages[0].id = organisation.id
     session.add(schedule)
     session.commit()
+    # PostgreSQL's sequences do not see ids given by hand (nor are they reset between tests): move
+    # each past the ids taken above, or the first row a route adds collides with one of them.
+    if session.get_bind().dialect.name == "postgresql":
+        for model in (
+            Customer,
+            ReminderAction,
+            Promise,
+            Schedule,
+            Stage,
+            Invoice,
+            Dispute,
+            DisputeAttachment,
+        ):
+            table = model.__table__.name
+            session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+            )
+        session.commit()
     return organisation.id, user.id
 
 
