@@ -3,32 +3,18 @@ nothing else; a tampered, expired, revoked or another customer's link shows noth
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import render_template
 from flask_login import current_user
-from sqlalchemy import update
 
 from reminders.portal import links
 from reminders.portal.links import LINK_PATH, LinkState, PortalLink, link_for, new_link, revoke, token_of
 from runtime import clock
 from runtime.tenancy import AuditEvent, Organisation
-from sync.models import Invoice
-from tests.web.test_customers import harbour_books
 from tests.web.test_receivables import sign_in
 from web import logged_path
-
-
-@pytest.fixture
-def books(session, redis_client):  # type: ignore[no-untyped-def]
-    """Harbour Cafe's customers on 30 June 2026 (tests/web/test_customers.py)."""
-    clock.freeze(datetime(2026, 6, 30, 9, tzinfo=UTC))
-    made = harbour_books(session)
-    # What the ledger says is due, as a sync writes it (the aging reads the allocations instead).
-    session.execute(update(Invoice).where(Invoice.status == "open").values(amount_due=Invoice.total))
-    session.commit()
-    return made
 
 
 def _link(session, books, name: str = "Tui Catering") -> PortalLink:  # type: ignore[no-untyped-def]

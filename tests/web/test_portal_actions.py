@@ -5,11 +5,9 @@ the team), within the organisation's rules, and never on another customer's invo
 from __future__ import annotations
 
 import io
-import re
-from datetime import UTC, date, datetime
+from datetime import date
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from reminders.disputes import Dispute, disputed_invoices
 from reminders.models import LedgerNote
@@ -17,31 +15,13 @@ from reminders.portal.attachments import DisputeAttachment
 from reminders.portal.links import token_of
 from reminders.promises import Promise, promised_invoices
 from reminders.team_notices import TeamNotice
-from runtime import clock
 from runtime.tenancy import AuditEvent
 from sync.models import Invoice
-from tests.web.test_customers import harbour_books
+from tests.web.forms import csrf_of as _csrf
 from tests.web.test_portal import _link, _opened
 from tests.web.test_receivables import sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture
-def books(session, redis_client):  # type: ignore[no-untyped-def]
-    """Harbour Cafe's customers on 30 June 2026 (tests/web/test_customers.py)."""
-    clock.freeze(datetime(2026, 6, 30, 9, tzinfo=UTC))
-    made = harbour_books(session)
-    # What the ledger says is due, as a sync writes it (the aging reads the allocations instead).
-    session.execute(update(Invoice).where(Invoice.status == "open").values(amount_due=Invoice.total))
-    session.commit()
-    return made
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
 
 
 def _in_portal(client, session, books, name: str = "Tui Catering"):  # type: ignore[no-untyped-def]

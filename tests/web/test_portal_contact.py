@@ -4,11 +4,7 @@ rejected; and the team's portal panel: the link, revoking it, making one."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from reminders.attention import AttentionKind, needing_attention
 from reminders.models import LedgerNote
@@ -17,26 +13,11 @@ from reminders.portal.links import link_for, token_of
 from reminders.team_notices import TeamNotice
 from runtime import clock
 from runtime.tenancy import Membership, Role, User
-from sync.models import Customer, Invoice
+from sync.models import Customer
 from tests.reminders.books import approve_all, run_jobs
-from tests.web.test_customers import harbour_books
+from tests.web.forms import csrf_of as _csrf
 from tests.web.test_portal import _opened
 from tests.web.test_receivables import sign_in
-
-
-@pytest.fixture
-def books(session, redis_client):  # type: ignore[no-untyped-def]
-    clock.freeze(datetime(2026, 6, 30, 9, tzinfo=UTC))
-    made = harbour_books(session)
-    session.execute(update(Invoice).where(Invoice.status == "open").values(amount_due=Invoice.total))
-    session.commit()
-    return made
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found
-    return found.group(1)
 
 
 def _ask(client, email: str, name: str = "") -> None:  # type: ignore[no-untyped-def]

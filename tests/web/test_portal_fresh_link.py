@@ -4,28 +4,17 @@ however many times it is asked within the hour, by a real RQ worker to a real SM
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from reminders.portal.fresh_links import LinkEmail, send_link_email, sweep_link_emails
 from reminders.portal.links import link_for, revoke, token_of
 from runtime import clock
 from runtime.tenancy import AuditEvent, Organisation
-from sync.models import Customer, Invoice
+from sync.models import Customer
 from tests.reminders.books import run_jobs
-from tests.web.test_customers import harbour_books
 from tests.web.test_portal import _opened
-
-
-@pytest.fixture
-def books(session, redis_client, mailbox):  # type: ignore[no-untyped-def]
-    clock.freeze(datetime(2026, 6, 30, 9, tzinfo=UTC))
-    made = harbour_books(session)
-    session.execute(update(Invoice).where(Invoice.status == "open").values(amount_due=Invoice.total))
-    session.commit()
-    return made
 
 
 def _expired_page(client, session, books, name: str = "Tui Catering"):  # type: ignore[no-untyped-def]

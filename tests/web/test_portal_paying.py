@@ -3,37 +3,17 @@ kept), the bank details with the invoice numbers as the reference, and the porta
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from reminders.portal.links import PortalSettings, link_for, token_of
 from reminders.portal.payment_links import PaymentLink, is_web_address, keep_links
-from runtime import clock
 from runtime.tenancy import AuditEvent, Membership, Role, User
 from sync.models import Customer, Invoice
-from tests.web.test_customers import harbour_books
+from tests.web.forms import csrf_of as _csrf
 from tests.web.test_portal import _opened
 from tests.web.test_receivables import sign_in
 
 ONLINE_INVOICE = "/Invoices/{invoice_id}/OnlineInvoice"
-
-
-@pytest.fixture
-def books(session, redis_client):  # type: ignore[no-untyped-def]
-    clock.freeze(datetime(2026, 6, 30, 9, tzinfo=UTC))
-    made = harbour_books(session)
-    session.execute(update(Invoice).where(Invoice.status == "open").values(amount_due=Invoice.total))
-    session.commit()
-    return made
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found
-    return found.group(1)
 
 
 def test_pay_online_opens_the_ledgers_page_asked_once_then_kept(client, xero) -> None:  # type: ignore[no-untyped-def]
