@@ -123,3 +123,9 @@ def check_reachable(client: redis.Redis) -> None:
         kwargs = client.connection_pool.connection_kwargs
         where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
         raise ConfigurationError(f"cannot reach Redis at {where}: {error}") from None
+
+
+def stop_embedded() -> None:
+    """Stop the embedded servers this process started (a run that owns its instance folder)."""
+    for directory in list(_embedded):
+        _embedded.pop(directory).stop()

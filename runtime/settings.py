@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -328,3 +330,22 @@ def reload_settings() -> Settings:
 def child_environment(**overrides: str) -> dict[str, str]:
     """The environment for a child process of Relance's: ours, with ``overrides`` set."""
     return {**os.environ, **{name.upper(): value for name, value in overrides.items()}}
+
+
+@contextmanager
+def environment_of(values: dict[str, str], unset: tuple[str, ...] = ()) -> Iterator[Settings]:
+    """Run a block under these settings (environment variables), then put the process's own back:
+    for a process that runs a whole Relance of its own for a while (`relance simulate`)."""
+    saved = {name: os.environ.get(name) for name in [*values, *unset]}
+    os.environ.update(values)
+    for name in unset:
+        os.environ.pop(name, None)
+    try:
+        yield reload_settings()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reload_settings()

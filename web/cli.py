@@ -191,6 +191,103 @@ def demo(port: int, xero_port: int, quickbooks_port: int, mail_port: int) -> Non
     sys.exit(run_demo(settings, DemoPorts(port, xero_port, quickbooks_port, mail_port)))
 
 
+@cli.command("backtest")
+@click.argument("organisation")
+@click.argument("schedule")
+def backtest_command(organisation: str, schedule: str) -> None:
+    """What SCHEDULE (id or name) of ORGANISATION (id or name) would have done over the last 12
+    months of the mirror's history: messages per stage and channel, customers reached, invoices
+    paid within 7 days of a would-be reminder, the customers chased most. Nothing is sent."""
+    from sqlalchemy import select
+
+    from reminders.schedules.backtest import backtest
+    from reminders.schedules.models import Schedule
+    from runtime import clock
+    from runtime.db import db as database
+    from runtime.tenancy import Organisation
+
+    with preflight().app_context():
+        session = database.session()
+        place = _connection_of(organisation).organisation_id
+        found = session.get(Organisation, place)
+        query = select(Schedule).where(Schedule.organisation_id == place)
+        query = (
+            query.where(Schedule.id == int(schedule))
+            if schedule.isdigit()
+            else query.where(Schedule.name.ilike(schedule))
+        )
+        chosen = session.scalars(query).all()
+        if len(chosen) != 1:
+            names = ", ".join(
+                f"{s.id} {s.name!r}"
+                for s in session.scalars(select(Schedule).where(Schedule.organisation_id == place))
+            )
+            raise click.ClickException(
+                f"{len(chosen)} schedules match {schedule!r}; the organisation has: {names}"
+            )
+        assert found is not None
+        result = backtest(session, place, chosen[0].id, clock.today(found.timezone))
+        click.echo(
+            f"{chosen[0].name!r} at {found.name}, {result.first_day} to {result.last_day}; nothing was sent."
+        )
+        click.echo(f"{'stage':<40}{'email':>8}{'letter':>8}{'call':>8}")
+        for stage in result.stages:
+            counts = "".join(f"{stage.by_channel[c]:>8}" for c in ("email", "letter", "call"))
+            click.echo(f"{stage.name[:39]:<40}{counts}")
+        click.echo(
+            f"messages {result.messages}, customers reached {result.customers_reached}, invoices named {result.invoices_named}, paid within 7 days of a reminder {result.paid_within_a_week}"
+        )
+        click.echo("chased most: " + ", ".join(f"{name} ({count})" for _, name, count in result.most_chased))
+
+
+@cli.command()
+@click.option("--ledger", type=click.Choice(["xero", "quickbooks"]), default="xero", show_default=True)
+@click.option("--schedule", type=click.Choice(["none", "default"]), default="default", show_default=True)
+@click.option(
+    "--compare",
+    nargs=2,
+    type=click.Choice(["none", "default"]),
+    help="Run two schedules and print the difference.",
+)
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--customers", default=60, show_default=True, type=click.IntRange(1, 2000))
+@click.option("--start", default="2026-01-05", show_default=True, help="The first simulated day.")
+@click.option("--fees", is_flag=True, help="Turn late fees on (reviewed, approved by the simulated person).")
+@click.option(
+    "--out",
+    default="relance-simulation",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the CSV, the chart and each run's database go.",
+)
+def simulate(
+    ledger: str,
+    schedule: str,
+    compare: tuple[str, str] | None,
+    days: int,
+    seed: int,
+    customers: int,
+    start: str,
+    fees: bool,
+    out: str,
+) -> None:
+    """Run a simulated year of a sandbox company end to end (ledger, webhooks, sync, planner,
+    SMTP, portal) and print its receivables day by day: DSO, share current and over 90 days, cash
+    collected, reminders, promises, holds, fees. The same seed gives the same figures."""
+    from datetime import date
+    from pathlib import Path
+
+    from web.simulation.runs import run_and_report
+
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        raise click.BadParameter("a date like 2026-01-05", param_hint="--start") from None
+    schedules = list(compare) if compare else [schedule]
+    run_and_report(ledger, schedules, days, seed, customers, first, fees, Path(out), click.echo)
+
+
 def main() -> None:
     """Entry point of the `relance` console script."""
     try:

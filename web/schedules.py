@@ -642,4 +642,28 @@ def apply(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
     )
 
 
+@schedules.get("/organisations/<int:organisation_id>/schedules/<int:schedule_id>/backtest")
+@login_required
+def backtest_page(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
+    """What the schedule would have done over the last twelve months of the mirror's history
+    (reminders.schedules.backtest): nothing is planned or sent."""
+    from reminders.schedules.backtest import backtest
+
+    organisation = _organisation(organisation_id)
+    schedule = _schedule(organisation.id, schedule_id)
+    session = db.session()
+    language = current_language()
+    result = backtest(session, organisation.id, schedule.id, clock.today(organisation.timezone), language)
+    channels = [c for c in ("email", "letter", "call") if any(s.by_channel[c] for s in result.stages)]
+    return render_template(
+        "schedules/backtest.html",
+        organisation=organisation,
+        schedule=schedule,
+        result=result,
+        channels=channels or ["email"],
+        channel_labels=CHANNEL_LABELS,
+        format_date=format_date,
+    )
+
+
 __all__ = ["ANCHOR_LABELS", "schedules"]

@@ -51,6 +51,20 @@ def kept_link(session: Session, organisation_id: int, invoice_ledger_id: str) ->
     )
 
 
+def kept_links(session: Session, organisation_id: int, invoice_ledger_ids: list[str]) -> dict[str, str]:
+    """The links already kept for these invoices (invoice ledger id → address)."""
+    if not invoice_ledger_ids:
+        return {}
+    return dict(
+        session.execute(
+            select(PaymentLink.invoice_ledger_id, PaymentLink.url).where(
+                PaymentLink.organisation_id == organisation_id,
+                PaymentLink.invoice_ledger_id.in_(invoice_ledger_ids),
+            )
+        ).all()
+    )
+
+
 def keep_links(session: Session, organisation_id: int, links: dict[str, str]) -> None:
     """Keep the links found (invoice ledger id → address); the caller commits."""
     for invoice_ledger_id, url in links.items():

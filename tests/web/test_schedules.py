@@ -443,3 +443,46 @@ def test_reminder_settings_are_kept_and_checked(client, session, harbour) -> Non
     assert (kept.sending_mode, kept.send_time, kept.fresh_sync_hours) == ("automatic", "08:30", 12)
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "settings.changed"))
     assert event.details["sending_mode"] == "automatic" and event.details["send_time"] == "08:30"
+
+
+def test_the_backtest_page_says_what_the_schedule_would_have_done(client, session, harbour) -> None:  # type: ignore[no-untyped-def]
+    """Harbour Cafe's year: its overdue invoices would have been chased; nothing is planned."""
+    from reminders.schedules.backtest import backtest
+
+    sign_in(client, harbour["owner"])
+    path = f"{base(harbour)}/{harbour['schedule']}/backtest"
+    expected = backtest(session, harbour["harbour"], harbour["schedule"], TODAY)
+    assert expected.messages > 0
+
+    page = client.get(path, headers=EN)
+
+    assert page.status_code == 200
+    assert "What “Default schedule” would have done" in page.text or "would have done" in page.text
+    figures = dict(
+        re.findall(
+            r'data-figure="([a-z-]+)"><div class="label">[^<]+</div><div class="value">(\d+)<', page.text
+        )
+    )
+    assert figures == {
+        "messages": str(expected.messages),
+        "customers": str(expected.customers_reached),
+        "invoices": str(expected.invoices_named),
+        "paid-soon": str(expected.paid_within_a_week),
+    }
+    for stage in expected.stages:
+        assert stage.name in page.text
+    assert session.scalars(select(ReminderAction)).all() == []  # nothing planned
+    assert (
+        "Rétro-test" in client.get(path, headers=FR).text
+        or "aurait fait" in client.get(path, headers=FR).text
+    )
+    # Another organisation's schedule is not found from here.
+    theirs = schedule_from(DEFAULT_SCHEDULE, harbour["other"], "en", is_default=True)
+    session.add(theirs)
+    session.commit()
+    assert client.get(f"{base(harbour)}/{theirs.id}/backtest", headers=EN).status_code == 404
+    assert client.get(
+        f"/organisations/{harbour['other']}/schedules/{theirs.id}/backtest", headers=EN
+    ).status_code in (403, 404)
+    # The schedule list links to it.
+    assert f'href="{path}"' in client.get(base(harbour), headers=EN).text
