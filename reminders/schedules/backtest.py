@@ -251,6 +251,7 @@ def backtest(
         reached[ledger_id] = (customer, segment, risk)
 
     history: dict[int, list[PastAction]] = defaultdict(list)
+    alive = {ledger_id: sorted(found, key=lambda h: h.issued_on) for ledger_id, found in histories.items()}
     actions: list[WouldBe] = []
     day = first_day
     while day <= last_day:
@@ -261,19 +262,21 @@ def backtest(
             left_out = disputed | _promised_on(promises, day)
             broken = _broken_by(promises, day)
             for ledger_id, (customer, segment, risk) in reached.items():
+                owing = _owing(alive, ledger_id, day)
+                if not owing:
+                    continue
+                past = history[customer.id] = _still_relevant(history[customer.id], set(owing))
                 invoices = [
                     OpenInvoice(h.ledger_id, h.due_on, balance, balance * h.rate)
-                    for h in histories[ledger_id]
-                    if h.ledger_id not in left_out and (balance := h.balance_on(day)) > OPEN_ABOVE
+                    for h, balance in owing.values()
+                    if h.ledger_id not in left_out
                 ]
                 if not invoices:
                     continue
-                account = Account(
-                    customer.id, segment, risk, invoices, history[customer.id], broken.get(customer.id)
-                )
+                account = Account(customer.id, segment, risk, invoices, past, broken.get(customer.id))
                 for item in plan_account(schedule, account, day):
                     actions.append(_would_be(day, customer.id, item, language))
-                    history[customer.id].append(
+                    past.append(
                         PastAction(
                             item.stage.id,
                             item.cycle,
@@ -286,6 +289,35 @@ def backtest(
                     )
         day += timedelta(days=1)
     return _summarise(schedule, first_day, last_day, actions, histories, customers, language)
+
+
+def _owing(
+    alive: dict[str, list[_History]], ledger_id: str, day: date
+) -> dict[str, tuple[_History, Decimal]]:
+    """The customer's invoices owing on ``day``, with their balance. A balance only falls as
+    allocations are applied, so an invoice settled is dropped from ``alive`` for the days after."""
+    owing: dict[str, tuple[_History, Decimal]] = {}
+    kept: list[_History] = []
+    for invoice in alive[ledger_id]:
+        if invoice.issued_on > day:
+            kept.append(invoice)
+            continue
+        balance = invoice.balance_on(day)
+        if balance > OPEN_ABOVE:
+            owing[invoice.ledger_id] = (invoice, balance)
+            kept.append(invoice)
+    alive[ledger_id] = kept
+    return owing
+
+
+def _still_relevant(past: list[PastAction], owing: set[str]) -> list[PastAction]:
+    """What the planner can still read of a customer's past actions: those naming an invoice still
+    owed (repeats, the escalation's run and the friendly notes all turn on those), and the latest
+    that reached the customer (the minimum gap, a broken promise's escalation). An action whose
+    invoices are all settled changes no decision again; dropping it keeps a year's replay from
+    rereading every action of the year every day."""
+    latest = max((p for p in past if p.counts_as_contact), key=lambda p: p.planned_for, default=None)
+    return [p for p in past if p is latest or not owing.isdisjoint(p.invoice_ledger_ids)]
 
 
 def _would_be(day: date, customer_id: int, item: Planned, language: str) -> WouldBe:

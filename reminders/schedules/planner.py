@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -76,13 +77,17 @@ class PastAction:
     status: str
     invoice_ledger_ids: tuple[str, ...] = ()
 
-    @property
+    @cached_property
+    def reaches(self) -> bool:
+        """Whether its channel reaches the customer (an email, a letter; not a call task)."""
+        return Channel(self.channel).reaches_customer
+
+    @cached_property
     def counts_as_contact(self) -> bool:
-        """Whether it reached (or is about to reach) the customer, for the minimum gap."""
-        return Channel(self.channel).reaches_customer and self.status not in (
-            ActionStatus.SKIPPED.value,
-            ActionStatus.FAILED.value,
-        )
+        """Whether it reached (or is about to reach) the customer, for the minimum gap. Kept once
+        worked out: the planner asks it of every past action for every stage (and the backtest
+        for every day of a year)."""
+        return self.reaches and self.status not in (ActionStatus.SKIPPED.value, ActionStatus.FAILED.value)
 
 
 @dataclass(frozen=True)
@@ -196,7 +201,7 @@ def plan_account(schedule: Schedule, account: Account, today: date) -> list[Plan
         noted = {
             ledger_id
             for past in account.history
-            if past.stage_id == stage.id or Channel(past.channel).reaches_customer
+            if past.stage_id == stage.id or past.reaches
             for ledger_id in past.invoice_ledger_ids
             if past.status != ActionStatus.FAILED.value
         }
