@@ -77,3 +77,33 @@ def test_an_owner_edits_a_stage_message_and_previews_it(page, relance_server, xe
     page.wait_for_url(re.compile(r".*language=fr.*"))
     assert page.locator("#preview-text").inner_text().strip() != ""
     screenshot(page, "schedule-preview-fr")
+
+
+def test_an_owner_backtests_the_schedule_before_it_goes_live(
+    page, relance_server, xero_demo, session
+) -> None:  # type: ignore[no-untyped-def]
+    """The demo company's two years of history: the schedule list's backtest link shows what the
+    default schedule would have sent, stage by stage, and whom it would have chased most."""
+    from sqlalchemy import func, select
+
+    from reminders.dispatch.models import ReminderAction
+
+    base = relance_server.base_url
+    sign_in_with_xero(page, base, xero_demo)
+    page.get_by_role("link", name="Connect Xero").click()
+    approve_in_xero(page, base, xero_demo)
+    run_jobs()
+    assert give_default_schedules(session) == 1
+    page.reload()
+    page.locator("details.switcher summary").click()
+    page.locator(".switcher-menu").get_by_role("link", name=xero_demo.books.organisation.name).click()
+    page.locator("nav.areas").get_by_role("link", name="Schedules").click()
+    page.get_by_role("link", name="Backtest: what it would have done over the last 12 months").first.click()
+    page.wait_for_url(re.compile(r".*/backtest$"))
+    assert page.get_by_role("heading", name=re.compile("would have done")).is_visible()
+    messages = int(page.locator('[data-figure="messages"] .value').inner_text())
+    assert messages > 0
+    assert page.get_by_role("heading", name="The customers it would have chased most").is_visible()
+    assert page.locator("table").first.get_by_text("Polite inquiry").is_visible()
+    screenshot(page, "schedule-backtest")
+    assert session.scalar(select(func.count()).select_from(ReminderAction)) == 0  # nothing planned
