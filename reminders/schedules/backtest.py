@@ -13,8 +13,8 @@ forward, as it does.
 
 What it cannot know of the past, it takes as it is now, and says so: the customers' segment and
 risk class (which decide which customers a schedule with segments or risk classes reaches), and
-who is handed off or set to "do not chase". Voided and deleted invoices are left out altogether
-(the mirror does not say when they were voided).
+who is handed off or set to "do not chase". A voided invoice owed until the ledger last changed it
+(its voiding: the mirror keeps no other date of it); deleted invoices are left out.
 
 ``tests/reminders/test_backtest.py`` replays the real planner day by day over the same history (a
 ledger built in the sandbox over months, synced each day) and finds the same actions.
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,15 +113,16 @@ class _History:
     rate: Decimal
     days: list[date] = field(default_factory=list)  # allocation days, sorted
     applied: list[Decimal] = field(default_factory=list)  # cumulative, aligned with days
+    voided_on: date | None = None
 
     def balance_on(self, day: date) -> Decimal:
-        if day < self.issued_on:
+        if day < self.issued_on or (self.voided_on is not None and day >= self.voided_on):
             return Decimal("0")
         index = bisect_right(self.days, day)
         return self.total - (self.applied[index - 1] if index else Decimal("0"))
 
 
-def _histories(session: Session, organisation: Organisation) -> dict[str, list[_History]]:
+def _histories(session: Session, organisation: Organisation, zone: ZoneInfo) -> dict[str, list[_History]]:
     """Every invoice that ever owed something, by customer ledger id."""
     allocations: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
     for invoice_ledger_id, applied_on, amount in session.execute(
@@ -139,12 +141,16 @@ def _histories(session: Session, organisation: Organisation) -> dict[str, list[_
             Invoice.total,
             Invoice.currency,
             Invoice.currency_rate,
+            Invoice.status,
+            Invoice.ledger_updated_at,
         ).where(
             Invoice.organisation_id == organisation.id,
-            Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
+            Invoice.status.in_(
+                [InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value, InvoiceStatus.VOIDED.value]
+            ),
         )
     ):
-        ledger_id, customer, issued_on, due_on, total, currency, rate = row
+        ledger_id, customer, issued_on, due_on, total, currency, rate, status, updated_at = row
         applied = sorted(allocations.get(ledger_id, []))
         base_rate = Decimal(1) if currency == organisation.base_currency or not rate else Decimal(rate)
         found[customer].append(
@@ -157,53 +163,76 @@ def _histories(session: Session, organisation: Organisation) -> dict[str, list[_
                 base_rate,
                 [day for day, _ in applied],
                 list(accumulate(Decimal(amount) for _, amount in applied)),
+                # Voided: owed until the ledger last changed it, its voiding (a bad debt written
+                # off, a dispute settled by voiding); the mirror keeps no other date of it.
+                _day_of(updated_at, zone) if status == InvoiceStatus.VOIDED.value else None,
             )
         )
     return found
 
 
-def _day_of(instant: datetime | None) -> date | None:
+def _day_of(instant: datetime | None, zone: ZoneInfo) -> date | None:
+    """The organisation's day of an instant (a promise made at 08:00 in Auckland is made that day,
+    though it is still yesterday in UTC)."""
     if instant is None:
         return None
-    return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).date()
+    return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(zone).date()
+
+
+@dataclass(frozen=True)
+class _PromiseDays:
+    customer_id: int
+    invoice_ledger_ids: tuple[str, ...]
+    made: date
+    until: date
+    status: str
+    ended: date | None  # the day it was kept, broken or cancelled
 
 
 def _left_out(
-    session: Session, organisation_id: int
-) -> tuple[list[tuple[str, date, date | None]], list[Promise]]:
+    session: Session, organisation_id: int, zone: ZoneInfo
+) -> tuple[list[tuple[str, date, date | None]], list[_PromiseDays]]:
     disputes = [
-        (d.invoice_ledger_id, _day_of(d.opened_at) or date.min, _day_of(d.resolved_at))
+        (d.invoice_ledger_id, _day_of(d.opened_at, zone) or date.min, _day_of(d.resolved_at, zone))
         for d in session.scalars(select(Dispute).where(Dispute.organisation_id == organisation_id))
     ]
-    promises = list(session.scalars(select(Promise).where(Promise.organisation_id == organisation_id)))
+    promises = [
+        _PromiseDays(
+            p.customer_id,
+            tuple(p.invoice_ledger_ids),
+            _day_of(p.made_at, zone) or date.min,
+            p.until,
+            p.status,
+            p.outcome_on or _day_of(p.outcome_at, zone),
+        )
+        for p in session.scalars(select(Promise).where(Promise.organisation_id == organisation_id))
+    ]
     return disputes, promises
 
 
-def _promised_on(promises: list[Promise], day: date) -> set[str]:
+def _promised_on(promises: list[_PromiseDays], day: date) -> set[str]:
     """The invoices a promise covered on ``day``, as ``promises.promised_invoices`` saw it then: made
     by that day, its date plus grace not passed, and not yet broken or cancelled (a kept promise
     covers its invoices to the end of its days)."""
     covered: set[str] = set()
     for promise in promises:
-        made = _day_of(promise.made_at)
-        if made is None or made > day or promise.until < day:
+        if promise.made > day or promise.until < day:
             continue
-        ended = promise.outcome_on or _day_of(promise.outcome_at)
         if promise.status in (PromiseStatus.BROKEN.value, PromiseStatus.CANCELLED.value) and (
-            ended is None or ended <= day
+            promise.ended is None or promise.ended <= day
         ):
             continue
         covered.update(promise.invoice_ledger_ids)
     return covered
 
 
-def _broken_by(promises: list[Promise], day: date) -> dict[int, date]:
+def _broken_by(promises: list[_PromiseDays], day: date) -> dict[int, date]:
     broken: dict[int, date] = {}
     for promise in promises:
-        if promise.status != PromiseStatus.BROKEN.value or promise.outcome_on is None:
+        if promise.status != PromiseStatus.BROKEN.value or promise.ended is None:
             continue
-        if day - timedelta(days=ESCALATION_DAYS) <= promise.outcome_on <= day:
-            broken[promise.customer_id] = max(broken.get(promise.customer_id, date.min), promise.outcome_on)
+        if day - timedelta(days=ESCALATION_DAYS) <= promise.ended <= day:
+            broken[promise.customer_id] = max(broken.get(promise.customer_id, date.min), promise.ended)
     return broken
 
 
@@ -216,8 +245,9 @@ def backtest(
     if organisation is None or schedule is None or schedule.organisation_id != organisation_id:
         raise LookupError("no such schedule in this organisation")
     first_day, last_day = today - timedelta(days=WINDOW_DAYS), today - timedelta(days=1)
-    histories = _histories(session, organisation)
-    disputes, promises = _left_out(session, organisation_id)
+    zone = ZoneInfo(organisation.timezone)
+    histories = _histories(session, organisation, zone)
+    disputes, promises = _left_out(session, organisation_id, zone)
     customers = {
         c.ledger_id: c
         for c in session.scalars(
