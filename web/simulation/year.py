@@ -524,7 +524,13 @@ def _run_year(
         _settle_webhooks(world)
         figures.append(_figures_of(world, relance, day, disputes_before))
         if progress is not None and (offset + 1) % 30 == 0:
-            progress(f"{options.ledger} {options.schedule}: day {offset + 1} of {options.days}")
+            latest = figures[-1]
+            progress(
+                f"{options.ledger} {options.schedule}: day {offset + 1} of {options.days} ({day}):"
+                f" DSO {latest.dso}, current {latest.share_current * 100:.1f}%,"
+                f" over 90 days {latest.share_over_90 * 100:.1f}%,"
+                f" reminders so far {sum(d.emails + d.letters for d in figures)}"
+            )
     return figures
 
 
