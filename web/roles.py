@@ -146,6 +146,7 @@ ROUTES: dict[str, Access] = {
     "schedules.messages": people_of_the_organisation(*RUNS_THE_BOOKS),
     "schedules.preview": people_of_the_organisation(*EVERY_ROLE),
     "schedules.backtest_page": people_of_the_organisation(*EVERY_ROLE),
+    "schedules.backtest_again": people_of_the_organisation(*EVERY_ROLE),
     "schedules.apply": people_of_the_organisation(*RUNS_THE_BOOKS),
     "settings.edit": people_of_the_organisation(*RUNS_THE_BOOKS),
     # Early-payment discount terms (web/discounts.py): what the business offers, as its settings.

@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -646,23 +646,54 @@ def apply(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
 @login_required
 def backtest_page(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
     """What the schedule would have done over the last twelve months of the mirror's history
-    (reminders.schedules.backtest): nothing is planned or sent."""
-    from reminders.schedules.backtest import backtest
+    (reminders.schedules.backtest): nothing is planned or sent. Large books are worked out by a
+    job while the page says so (reminders.schedules.backtest_runs)."""
+    from datetime import datetime
+
+    from reminders.schedules.backtest_runs import backtest_run
 
     organisation = _organisation(organisation_id)
     schedule = _schedule(organisation.id, schedule_id)
     session = db.session()
-    language = current_language()
-    result = backtest(session, organisation.id, schedule.id, clock.today(organisation.timezone), language)
-    channels = [c for c in ("email", "letter", "call") if any(s.by_channel[c] for s in result.stages)]
+    run = backtest_run(
+        session, organisation.id, schedule, clock.today(organisation.timezone), current_language()
+    )
+    found = run.document
+    channels = ["email"]
+    if found is not None:
+        channels = [
+            c for c in ("email", "letter", "call") if any(s["by_channel"].get(c) for s in found["stages"])
+        ]
     return render_template(
         "schedules/backtest.html",
         organisation=organisation,
         schedule=schedule,
-        result=result,
+        run=run,
+        result=found,
+        first_day=date.fromisoformat(found["first_day"]) if found else None,
+        last_day=date.fromisoformat(found["last_day"]) if found else None,
+        worked_out_at=datetime.fromisoformat(found["worked_out_at"]) if found else None,
         channels=channels or ["email"],
         channel_labels=CHANNEL_LABELS,
         format_date=format_date,
+        format_time=format_time,
+        form=FlaskForm(),
+    )
+
+
+@schedules.post("/organisations/<int:organisation_id>/schedules/<int:schedule_id>/backtest")
+@login_required
+def backtest_again(organisation_id: int, schedule_id: int) -> ResponseReturnValue:
+    """Work the backtest out again (after promises or disputes were recorded, say)."""
+    from reminders.schedules.backtest_runs import forget
+
+    organisation = _organisation(organisation_id)
+    schedule = _schedule(organisation.id, schedule_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    forget(db.session(), organisation.id, schedule, clock.today(organisation.timezone), current_language())
+    return redirect(
+        url_for("schedules.backtest_page", organisation_id=organisation.id, schedule_id=schedule.id), 303
     )
 
 

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from integration.connections import Provider, Tenant, TokenSet
 from integration.sandbox.common.clock import SandboxClock
 from integration.sandbox.common.webhook_dispatch import DispatchSettings
 from integration.sandbox.quickbooks import QuickBooksSandbox
@@ -25,6 +24,18 @@ from integration.sandbox.xero.settings import XeroSandboxSettings
 # Webhooks within a fraction of a second: the simulation waits for them before each step.
 SIMULATION_WEBHOOKS = DispatchSettings(batch_window=0.02, retry_delays=(0.05, 0.2, 0.5), timeout=10.0)
 ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the owner's consent in the ledger gives the app: tokens for one organisation."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int  # seconds
+    scopes: tuple[str, ...]
+    tenant_id: str
+    tenant_name: str
 
 
 @dataclass(frozen=True)
@@ -42,7 +53,7 @@ class LedgerInvoice:
 
 
 class SimulatedLedger(Protocol):
-    provider: Provider
+    provider: str  # Relance's name for the ledger (integration.connections.Provider's value)
     clock: SandboxClock
 
     def start(self) -> None: ...
@@ -52,7 +63,7 @@ class SimulatedLedger(Protocol):
     def invoices(self) -> list[LedgerInvoice]: ...
     def pay(self, ledger_id: str, amount: Decimal, on: date) -> None: ...
     def void(self, ledger_id: str) -> bool: ...
-    def consent(self) -> tuple[TokenSet, Tenant]: ...
+    def consent(self) -> Consent: ...
     def subscribe(self, url: str, key: str) -> None: ...
     def wait_for_webhooks(self) -> None: ...
     def environment(self, key: str) -> dict[str, str]: ...
@@ -61,7 +72,7 @@ class SimulatedLedger(Protocol):
 class XeroLedger:
     """A Xero organisation (NZ, NZD, GST on every line, as the sandbox's defaults)."""
 
-    provider = Provider.XERO
+    provider = "xero"
 
     def __init__(self, start: datetime) -> None:
         self.sandbox = XeroSandbox(
@@ -120,15 +131,16 @@ class XeroLedger:
             books.save_invoice(invoice, created=False)
         return True
 
-    def consent(self) -> tuple[TokenSet, Tenant]:
+    def consent(self) -> Consent:
         token = self.sandbox.connect()
-        tokens = TokenSet(
-            access_token=token["access_token"],
-            refresh_token=token["refresh_token"],
-            access_expires_at=self.clock.now() + timedelta(seconds=token["expires_in"]),
-            scopes=tuple(token["scope"]),
+        return Consent(
+            token["access_token"],
+            token["refresh_token"],
+            int(token["expires_in"]),
+            tuple(token["scope"]),
+            self.sandbox.tenant_id,
+            self.sandbox.books.organisation.name,
         )
-        return tokens, Tenant(self.sandbox.tenant_id, self.sandbox.books.organisation.name)
 
     def subscribe(self, url: str, key: str) -> None:
         self.sandbox.subscribe_webhooks(url, key)
@@ -148,7 +160,7 @@ class XeroLedger:
 class QuickBooksLedger:
     """A QuickBooks Online company (US, USD, no sales tax on services)."""
 
-    provider = Provider.QUICKBOOKS
+    provider = "quickbooks"
 
     def __init__(self, start: datetime) -> None:
         self.clock = SandboxClock(start)
@@ -202,15 +214,16 @@ class QuickBooksLedger:
         self.company.void("Invoice", {"Id": invoice.id, "SyncToken": invoice.body.get("SyncToken", "0")})
         return True
 
-    def consent(self) -> tuple[TokenSet, Tenant]:
+    def consent(self) -> Consent:
         granted = self.sandbox.connect(self.realm)
-        tokens = TokenSet(
-            access_token=granted.access_token,
-            refresh_token=granted.refresh_token,
-            access_expires_at=self.clock.now() + timedelta(hours=1),
-            scopes=("com.intuit.quickbooks.accounting",),
+        return Consent(
+            granted.access_token,
+            granted.refresh_token,
+            3600,
+            ("com.intuit.quickbooks.accounting",),
+            self.realm,
+            self.company.name,
         )
-        return tokens, Tenant(self.realm, self.company.name)
 
     def subscribe(self, url: str, key: str) -> None:
         self.sandbox.subscribe_webhooks(url, key)
@@ -227,5 +240,11 @@ class QuickBooksLedger:
         }
 
 
+LEDGERS: dict[str, type[XeroLedger] | type[QuickBooksLedger]] = {
+    "xero": XeroLedger,
+    "quickbooks": QuickBooksLedger,
+}
+
+
 def ledger_for(provider: str, start: datetime) -> XeroLedger | QuickBooksLedger:
-    return XeroLedger(start) if provider == Provider.XERO.value else QuickBooksLedger(start)
+    return LEDGERS[provider](start)

@@ -472,6 +472,7 @@ def test_the_backtest_page_says_what_the_schedule_would_have_done(client, sessio
     for stage in expected.stages:
         assert stage.name in page.text
     assert session.scalars(select(ReminderAction)).all() == []  # nothing planned
+    assert "Worked out at" in page.text
     assert (
         "Rétro-test" in client.get(path, headers=FR).text
         or "aurait fait" in client.get(path, headers=FR).text
@@ -486,3 +487,34 @@ def test_the_backtest_page_says_what_the_schedule_would_have_done(client, sessio
     ).status_code in (403, 404)
     # The schedule list links to it.
     assert f'href="{path}"' in client.get(base(harbour), headers=EN).text
+
+
+def test_large_books_are_backtested_by_a_job_while_the_page_waits(
+    client, session, harbour, redis_client, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Over INLINE_INVOICES the page queues one job (however often it is opened), says it is
+    working and refreshes itself; a real worker works it out and the page then shows it, kept.
+    "Work it out again" drops what was kept."""
+    from reminders.schedules import backtest_runs
+    from tests.reminders.books import run_jobs
+
+    monkeypatch.setattr(backtest_runs, "INLINE_INVOICES", 0)
+    sign_in(client, harbour["owner"])
+    path = f"{base(harbour)}/{harbour['schedule']}/backtest"
+
+    first = client.get(path, headers=EN)
+    again = client.get(path, headers=EN)
+    assert first.status_code == again.status_code == 200
+    assert 'id="backtest-working"' in first.text and 'http-equiv="refresh"' in first.text
+    assert sum(1 for _ in redis_client.scan_iter("rq:job:backtest-*")) == 1  # one job for both
+
+    run_jobs()
+    shown = client.get(path, headers=EN)
+    assert 'id="backtest-working"' not in shown.text and 'data-figure="messages"' in shown.text
+    assert sum(1 for _ in redis_client.scan_iter("relance:backtest:*")) == 1
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', shown.text).group(1)
+    assert client.post(path, data={}, headers=EN).status_code == 400  # no CSRF token, nothing dropped
+    assert client.post(path, data={"csrf_token": token}, headers=EN).status_code == 303
+    assert sum(1 for _ in redis_client.scan_iter("relance:backtest:*")) == 0
+    assert 'id="backtest-working"' in client.get(path, headers=EN).text  # queued again

@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 from rq import SimpleWorker
 from sqlalchemy import select
 
-from integration.connections import record_consent
+from integration.connections import Provider, Tenant, TokenSet, record_consent
 from integration.rate_limit import forget_windows
 from integration.sandbox.common.mailboxes import CustomerMailboxes
 from integration.sandbox.common.personas import Reaction
@@ -379,10 +379,17 @@ def _connected(settings: Settings, ledger: SimulatedLedger, web_url: str, key: s
     server = SandboxServer(create_app(settings), port=port).start()
     try:
         session = db.session()
-        tokens, tenant = ledger.consent()
-        (connection,) = record_consent(session, ledger.provider, tokens, [tenant])
+        consent = ledger.consent()
+        tokens = TokenSet(
+            access_token=consent.access_token,
+            refresh_token=consent.refresh_token,
+            access_expires_at=clock.now() + timedelta(seconds=consent.expires_in),
+            scopes=consent.scopes,
+        )
+        tenant = Tenant(consent.tenant_id, consent.tenant_name)
+        (connection,) = record_consent(session, Provider(ledger.provider), tokens, [tenant])
         session.commit()
-        ledger.subscribe(f"{web_url}/webhooks/{ledger.provider.value}", key)
+        ledger.subscribe(f"{web_url}/webhooks/{ledger.provider}", key)
         sync_tenant(connection.id, full=True)
         organisation = session.get(Organisation, connection.organisation_id)
         assert organisation is not None
