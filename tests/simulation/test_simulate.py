@@ -65,3 +65,9 @@ def test_no_schedule_sends_nothing(tmp_path: Path) -> None:
     _, rows = simulate(tmp_path, "--schedule", "none", *SHORT)
     assert total(rows, "emails") == total(rows, "calls") == total(rows, "promises_made") == 0
     assert sum(float(row["cash_collected"]) for row in rows) > 0  # customers still pay, unasked
+
+
+def test_late_fees_turned_on_are_raised_in_the_ledger_and_chased(tmp_path: Path) -> None:
+    _, rows = simulate(tmp_path, *SHORT, "--fees")
+    assert total(rows, "fees_raised") > 0  # proposed, approved by the simulated person, raised in Xero
+    assert total(rows, "to_paid") == total(rows, "to_disputed") == 0
