@@ -659,11 +659,8 @@ def backtest_page(organisation_id: int, schedule_id: int) -> ResponseReturnValue
         session, organisation.id, schedule, clock.today(organisation.timezone), current_language()
     )
     found = run.document
-    channels = ["email"]
-    if found is not None:
-        channels = [
-            c for c in ("email", "letter", "call") if any(s["by_channel"].get(c) for s in found["stages"])
-        ]
+    stages = found["stages"] if found else []
+    channels = [c for c in ("email", "letter", "call") if any(s["by_channel"].get(c) for s in stages)]
     return render_template(
         "schedules/backtest.html",
         organisation=organisation,
@@ -677,6 +674,7 @@ def backtest_page(organisation_id: int, schedule_id: int) -> ResponseReturnValue
         channel_labels=CHANNEL_LABELS,
         format_date=format_date,
         format_time=format_time,
+        may_edit=may_open("schedules.edit", _role(organisation.id)),
         form=FlaskForm(),
     )
 

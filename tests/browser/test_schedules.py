@@ -106,4 +106,11 @@ def test_an_owner_backtests_the_schedule_before_it_goes_live(
     assert page.get_by_role("heading", name="The customers it would have chased most").is_visible()
     assert page.locator("table").first.get_by_text("Polite inquiry").is_visible()
     screenshot(page, "schedule-backtest")
+    page.locator("footer select[name=language]").select_option("fr")
+    page.locator("footer").get_by_role("button", name="Change").click()
+    assert page.get_by_role("heading", name=re.compile("aurait fait")).is_visible()
+    assert page.get_by_role(
+        "heading", name=re.compile("^Les clients qu.il aurait le plus relancés$")
+    ).is_visible()
+    screenshot(page, "schedule-backtest-fr")
     assert session.scalar(select(func.count()).select_from(ReminderAction)) == 0  # nothing planned

@@ -187,11 +187,10 @@ def simulate(
 
 
 def _trade(world: _World, day: date) -> None:
-    """The business raises the day's invoices."""
-    ledger = world.ledger
+    """The business raises the day's invoices (the customers' world tracks them as it next reads
+    the ledger)."""
     for customer, amount in world.population.sales_of(day):
-        ledger_id = ledger.raise_invoice(customer.ledger_id, amount, day, customer.terms_days)
-        _track(world, {i.ledger_id: i for i in ledger.invoices()}[ledger_id])
+        world.ledger.raise_invoice(customer.ledger_id, amount, day, customer.terms_days)
 
 
 def _track(world: _World, invoice: LedgerInvoice) -> Tracked:
@@ -627,6 +626,7 @@ def _figures_of(world: _World, relance: _Relance, day: date, disputes_before: in
     from reminders.holds import CreditHold
     from reminders.promises import Promise, PromiseStatus
     from runtime.db import db
+    from sync.models import Customer
 
     session = db.session()
     session.expire_all()
@@ -652,8 +652,8 @@ def _figures_of(world: _World, relance: _Relance, day: date, disputes_before: in
     finished = session.scalars(
         select(ReminderAction).where(
             ReminderAction.organisation_id == relance.organisation_id,
-            ReminderAction.finished_at >= _naive(begin),
-            ReminderAction.finished_at < _naive(end),
+            ReminderAction.finished_at >= begin,
+            ReminderAction.finished_at < end,
         )
     ).all()
     for action in finished:
@@ -668,7 +668,7 @@ def _figures_of(world: _World, relance: _Relance, day: date, disputes_before: in
         elif action.channel == "call":
             figures.calls += 1
             numbers = sorted(world.tracked[i].number for i in action.invoice_ledger_ids if i in world.tracked)
-            customer = session.get(_customer_model(), action.customer_id)
+            customer = session.get(Customer, action.customer_id)
             if customer is not None:
                 world.calls.setdefault(customer.ledger_id, []).append(numbers)
         sent_at = _aware(action.finished_at)
@@ -703,12 +703,6 @@ def _figures_of(world: _World, relance: _Relance, day: date, disputes_before: in
     return figures
 
 
-def _customer_model() -> type:
-    from sync.models import Customer
-
-    return Customer
-
-
 def _count(session, model, column, begin: datetime, end: datetime, organisation_id: int) -> int:
     from sqlalchemy import func
 
@@ -716,15 +710,10 @@ def _count(session, model, column, begin: datetime, end: datetime, organisation_
         session.scalar(
             select(func.count())
             .select_from(model)
-            .where(model.organisation_id == organisation_id, column >= _naive(begin), column < _naive(end))
+            .where(model.organisation_id == organisation_id, column >= begin, column < end)
         )
         or 0
     )
-
-
-def _naive(instant: datetime) -> datetime:
-    """The database keeps UTC instants (runtime.db's column type compares them as such)."""
-    return instant.astimezone(UTC)
 
 
 def _aware(instant: datetime | None) -> datetime:
