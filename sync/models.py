@@ -58,18 +58,22 @@ class Invoice(MirrorRow, Base):
         Index("ix_invoices_open_by_due_date", "organisation_id", "status", "due_on"),
         Index("ix_invoices_customer", "customer_ledger_id", "organisation_id"),
         # Covers the aging's pass over an organisation's invoices (reminders/receivables/aging.py):
-        # read from the index alone, not a table row fetched per invoice.
+        # read from the index alone, not a table row fetched per invoice, in the order of the
+        # aging's groups (customer, currency), so that the database sums them as it reads them
+        # instead of sorting or hashing a million rows.
         Index(
             "ix_invoices_aging",
             "organisation_id",
+            "customer_ledger_id",
+            "currency",
             "status",
             "issued_on",
             "due_on",
-            "customer_ledger_id",
-            "currency",
-            "ledger_id",
             "total",
+            "applied",
+            "applied_through",
             "currency_rate",
+            "ledger_id",
         ),
         # Covers the customer list's search by invoice number (reminders/customers.py): a LIKE
         # '%…%' reads every number of the organisation, here from the index alone.
@@ -90,6 +94,13 @@ class Invoice(MirrorRow, Base):
     amount_credited: Mapped[Decimal]
     fully_paid_on: Mapped[date | None] = mapped_column(Date, default=None)
     sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the mirror's live allocations apply to this invoice, and the day of the latest of them.
+    # Kept by the database itself (triggers on allocations and invoices, migration 0026), whoever
+    # writes the rows, so the aging reads an invoice's balance without joining its allocations:
+    # on a day D it owes total - applied + what was applied after D, and only invoices with
+    # applied_through after D need the allocations at all (reminders/receivables/aging.py).
+    applied: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")
+    applied_through: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class CreditNote(MirrorRow, Base):
@@ -132,6 +143,8 @@ class Allocation(Base):
     __table_args__ = (
         UniqueConstraint("organisation_id", "source_kind", "source_ledger_id", "invoice_ledger_id"),
         Index("ix_allocations_invoice", "organisation_id", "invoice_ledger_id"),
+        # The aging's "applied after the day": a range of the latest days, not every allocation.
+        Index("ix_allocations_applied_on", "organisation_id", "applied_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,10 @@
 
 An invoice's open balance on a date is its total less the payments, credit notes, overpayments
 and prepayments applied to it on or before that date (the mirror's allocations), so the same
-query ages today and any day in the past. Invoices not yet issued on that date, drafts, voided
+query ages today and any day in the past. The database keeps each invoice's allocations summed
+on the invoice (``Invoice.applied``, with the day of the latest, ``applied_through``), so a
+balance on a day is ``total - applied`` plus only what was applied after that day: today's aging
+reads the invoices alone, and a past day's joins just the allocations made since. Invoices not yet issued on that date, drafts, voided
 and deleted invoices owe nothing. Amounts are summed in each invoice's currency and in the
 organisation's base currency (the ledger's rate kept on the invoice).
 
@@ -18,6 +21,7 @@ date): "current" is not yet due (or due that very day); then 1-30, 31-60, 61-90,
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -182,6 +186,48 @@ def _item_columns(
     ]
 
 
+def _applied_after(
+    organisation_ids: Sequence[int], days: Sequence[date], condition: ColumnElement[bool] | None = None
+) -> Subquery:
+    """Per invoice, what its live allocations applied after each of ``days`` (``after_0``, …):
+    the allocations from the earliest day on only, read by their day."""
+    return (
+        select(
+            Allocation.organisation_id.label("organisation"),
+            Allocation.invoice_ledger_id.label("key"),
+            *(
+                func.sum(case((Allocation.applied_on > day, Allocation.amount), else_=0)).label(f"after_{n}")
+                for n, day in enumerate(days)
+            ),
+        )
+        .where(
+            _of(Allocation.organisation_id, organisation_ids),
+            Allocation.active.is_(True),
+            Allocation.applied_on > min(days),
+            *([condition] if condition is not None else []),
+        )
+        .group_by(Allocation.organisation_id, Allocation.invoice_ledger_id)
+        .subquery()
+    )
+
+
+def _of(column: SQLColumnExpression[int], organisation_ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column`` is one of these organisations (an equality for one, as most callers ask)."""
+    if len(organisation_ids) == 1:
+        return column == organisation_ids[0]
+    return column.in_(organisation_ids)
+
+
+def _paid_by(after: Subquery, invoice: type[Invoice] = Invoice) -> ColumnElement[bool]:
+    """The join of an invoice to what was applied to it after the day (``_applied_after``)."""
+    return and_(after.c.organisation == invoice.organisation_id, after.c.key == invoice.ledger_id)
+
+
+def _balance_on(after: Subquery, n: int = 0) -> ColumnElement[Any]:
+    """An invoice's balance on the ``n``-th day of ``after``: its total less what was applied by then."""
+    return Invoice.total - Invoice.applied + func.coalesce(after.c[f"after_{n}"], 0)
+
+
 def _applied(organisation_id: int, key: SQLColumnExpression[str], condition: ColumnElement[bool]) -> Subquery:
     """Sum of live allocations grouped by ``key`` (the invoice, or the source), where ``condition``."""
     return (
@@ -202,14 +248,14 @@ def open_invoices(
 ) -> Select[Any]:
     """SELECT of every invoice with something owing on ``as_of``: its balance and bucket (only
     ``customer_ledger_id``'s, when given: the allocations summed are then only theirs too)."""
-    condition: ColumnElement[bool] = Allocation.applied_on <= as_of
+    condition: ColumnElement[bool] | None = None
     if customer_ledger_id is not None:
         theirs = select(Invoice.ledger_id).where(
             Invoice.organisation_id == organisation_id, Invoice.customer_ledger_id == customer_ledger_id
         )
-        condition = and_(condition, Allocation.invoice_ledger_id.in_(theirs))
-    applied = _applied(organisation_id, Allocation.invoice_ledger_id, condition)
-    balance = Invoice.total - func.coalesce(applied.c.applied, 0)
+        condition = Allocation.invoice_ledger_id.in_(theirs)
+    after = _applied_after([organisation_id], [as_of], condition)
+    balance = _balance_on(after)
     reference = (
         Invoice.issued_on
         if basis == AgingBasis.INVOICE_DATE
@@ -235,7 +281,7 @@ def open_invoices(
             )
         )
         .select_from(Invoice)
-        .outerjoin(applied, applied.c.key == Invoice.ledger_id)
+        .outerjoin(after, _paid_by(after))
         .where(
             Invoice.organisation_id == organisation_id,
             Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
@@ -403,67 +449,76 @@ class AgingView:
 def aging_totals(session: Session, organisation_id: int, views: Sequence[AgingView]) -> list[list[Decimal]]:
     """Each view's totals per bucket, the same as ``aging_report(...).totals`` (each customer's
     amount per bucket and currency rounded to the cent, then summed), from one query: one pass over
-    the invoices and their allocations however many days and buckets are asked for.
-
-    Each (view, bucket) is a conditional sum of every open item's base balance, grouped by
-    customer and currency; a bucket is a range of the day the item ages from, which is the same as
-    a range of days past due.
-    """
+    the invoices and their allocations however many days and buckets are asked for."""
     if not views:
         return []
+    found = organisations_aging(session, [organisation_id], views).get(organisation_id)
+    return found.totals if found is not None else [[ZERO] * len(view.buckets.labels) for view in views]
+
+
+@dataclass
+class OrganisationAging:
+    """One organisation's totals per bucket for each view asked, and how many customers have
+    something open in each (``len(aging_report(...).customers)``)."""
+
+    totals: list[list[Decimal]]
+    customers: list[int]
+
+
+def organisations_aging(
+    session: Session, organisation_ids: Sequence[int], views: Sequence[AgingView]
+) -> dict[int, OrganisationAging]:
+    """``aging_totals`` of many organisations in one statement (the nightly snapshots'): a
+    million invoices are one pass for the database, not a thousand queries. Organisations with
+    nothing open are left out.
+
+    Each (view, bucket) is a conditional sum of every open item's base balance, grouped by
+    organisation, customer and currency (the order of the aging index, so the database sums as it
+    reads); a bucket is a range of the day the item ages from, which is the same as a range of
+    days past due. A count per view says which customers have anything open.
+    """
+    if not views or not organisation_ids:
+        return {}
     days = sorted({view.as_of for view in views})
     latest = days[-1]
-    applied = (
-        select(
-            Allocation.invoice_ledger_id.label("key"),
-            *(
-                func.sum(case((Allocation.applied_on <= day, Allocation.amount), else_=0)).label(f"by_{n}")
-                for n, day in enumerate(days)
-            ),
-        )
-        .where(
-            Allocation.organisation_id == organisation_id,
-            Allocation.active.is_(True),
-            Allocation.applied_on <= latest,
-        )
-        .group_by(Allocation.invoice_ledger_id)
-        .subquery()
-    )
+    after = _applied_after(organisation_ids, days)
     rate = func.coalesce(Invoice.currency_rate, 1)
     invoice_measures: list[ColumnElement[Any]] = []
+    counts: list[ColumnElement[Any]] = []
     # Only the invoices owing on one of the days reach the sums (most paid invoices owe on none).
     owing_on_a_day = or_(
-        *(
-            and_(
-                Invoice.issued_on <= day, Invoice.total - func.coalesce(applied.c[f"by_{n}"], 0) > OPEN_ABOVE
-            )
-            for n, day in enumerate(days)
-        )
+        *(and_(Invoice.issued_on <= day, _balance_on(after, n) > OPEN_ABOVE) for n, day in enumerate(days))
     )
     for view in views:
-        balance = Invoice.total - func.coalesce(applied.c[f"by_{days.index(view.as_of)}"], 0)
+        balance = _balance_on(after, days.index(view.as_of))
         aged_from: SQLColumnExpression[date] = (
             Invoice.issued_on
             if view.basis == AgingBasis.INVOICE_DATE
             else func.coalesce(Invoice.due_on, Invoice.issued_on)
         )
         owing = and_(Invoice.issued_on <= view.as_of, balance > OPEN_ABOVE)
-        invoice_measures += _bucket_sums(view, aged_from, owing, balance * rate)
+        if len(days) == 1:  # the WHERE is this very condition: not evaluated again per bucket
+            invoice_measures += _bucket_sums(view, aged_from, None, balance * rate)
+            counts.append(literal_column("1"))
+        else:
+            invoice_measures += _bucket_sums(view, aged_from, owing, balance * rate)
+            counts.append(case((owing, 1), else_=0))
     invoices: Select[Any] = (
         select(
+            Invoice.organisation_id.label("organisation"),
             Invoice.customer_ledger_id.label("customer"),
             Invoice.currency.label("currency"),
-            *_labelled(invoice_measures),
+            *_labelled([*invoice_measures, *counts]),
         )
         .select_from(Invoice)
-        .outerjoin(applied, applied.c.key == Invoice.ledger_id)
+        .outerjoin(after, _paid_by(after))
         .where(
-            Invoice.organisation_id == organisation_id,
+            _of(Invoice.organisation_id, organisation_ids),
             Invoice.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value]),
             Invoice.issued_on <= latest,
             owing_on_a_day,
         )
-        .group_by(Invoice.customer_ledger_id, Invoice.currency)
+        .group_by(Invoice.organisation_id, Invoice.customer_ledger_id, Invoice.currency)
     )
     dialect, money = session.get_bind().dialect, invoice_measures[0].type
 
@@ -473,37 +528,64 @@ def aging_totals(session: Session, organisation_id: int, views: Sequence[AgingVi
         read_value = process(value) if process is not None else None
         return read_value if isinstance(read_value, Decimal) else Decimal(str(value))
 
-    branches: list[Select[Any]] = [invoices]
+    width, views_count = len(invoice_measures), len(views)
+    statement: Select[Any]
     if any(view.credits for view in views):
-        branches += _credit_branches(organisation_id, views)
-    items = (union_all(*branches) if len(branches) > 1 else invoices).subquery()
-    width = len(invoice_measures)
-    rows = session.execute(
-        select(*(type_coerce(func.sum(items.c[f"m{n}"]), NullType()) for n in range(width))).group_by(
-            items.c.customer, items.c.currency
+        items = union_all(invoices, *_credit_branches(organisation_ids, views)).subquery()
+        statement = select(
+            items.c.organisation,
+            items.c.customer,
+            *(type_coerce(func.sum(items.c[f"m{n}"]), NullType()) for n in range(width + views_count)),
+        ).group_by(items.c.organisation, items.c.customer, items.c.currency)
+    else:  # the invoices' own groups are the answer: no second grouping
+        statement = typing.cast(
+            "Select[Any]",
+            invoices.with_only_columns(
+                Invoice.organisation_id,
+                Invoice.customer_ledger_id,
+                *(type_coerce(column, NullType()) for column in list(invoices.selected_columns)[3:]),
+            ),
         )
-    ).all()
-    in_cents = [0] * width
-    for row in rows:
-        for n, value in enumerate(row):
+    in_cents: dict[int, list[int]] = {}
+    customers: dict[int, list[set[str]]] = {}
+    for organisation, customer, *values in session.execute(statement):
+        sums = in_cents.get(organisation)
+        if sums is None:
+            sums = in_cents[organisation] = [0] * width
+            customers[organisation] = [set() for _ in views]
+        for n, value in enumerate(values[:width]):
             if value:
-                in_cents[n] += _whole_cents(value, read)
+                sums[n] += _whole_cents(value, read)
+        for n, value in enumerate(values[width:]):
+            if value:
+                customers[organisation][n].add(customer)
+    return {
+        organisation: _per_view(views, sums, customers[organisation])
+        for organisation, sums in in_cents.items()
+    }
+
+
+def _per_view(
+    views: Sequence[AgingView], in_cents: list[int], customers: list[set[str]]
+) -> OrganisationAging:
+    """The flat sums in cents cut into each view's buckets, as money."""
     found, start = [], 0
     for view in views:
         size = len(view.buckets.labels)
         found.append([Decimal(amount).scaleb(-2) for amount in in_cents[start : start + size]])
         start += size
-    return found
+    return OrganisationAging(found, [len(theirs) for theirs in customers])
 
 
 def _bucket_sums(
     view: AgingView,
     aged_from: SQLColumnExpression[date],
-    owing: ColumnElement[bool],
+    owing: ColumnElement[bool] | None,
     amount: SQLColumnExpression[Any],
 ) -> list[ColumnElement[Any]]:
     """One conditional amount per bucket of ``view``: ``amount`` where ``owing`` and the item ages
-    from a day in that bucket (``as_of - aged_from`` days past due, inside the bucket's edges)."""
+    from a day in that bucket (``as_of - aged_from`` days past due, inside the bucket's edges).
+    ``owing`` None: the statement's WHERE keeps only items owing on the view's day already."""
     # Bucket 0 is 0 days or fewer past due; bucket k is (edge k-1, edge k]; the last is past the last edge.
     edges = [0, *view.buckets.edges]
     ranges: list[ColumnElement[bool]] = [aged_from >= view.as_of]
@@ -512,18 +594,20 @@ def _bucket_sums(
         for low, high in pairwise(edges)
     ]
     ranges.append(aged_from < view.as_of - timedelta(days=edges[-1]))
-    return [case((and_(owing, inside), amount), else_=0) for inside in ranges]
+    return [case((inside if owing is None else and_(owing, inside), amount), else_=0) for inside in ranges]
 
 
-def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[Select[Any]]:
+def _credit_branches(organisation_ids: Sequence[int], views: Sequence[AgingView]) -> list[Select[Any]]:
     """The credit notes and unused payments as items of the UNION ALL, negative, for the views
-    with credits (0 for the others), by the same rules as ``unapplied_credits``."""
+    with credits (0 for the others), by the same rules as ``unapplied_credits``; after the
+    measures, one count per view of the credits open then (as the invoices' branch has)."""
     days = sorted({view.as_of for view in views if view.credits})
     earliest = days[0]
 
     def used_after(*keys: SQLColumnExpression[str], condition: ColumnElement[bool]) -> Subquery:
         return (
             select(
+                Allocation.organisation_id.label("organisation"),
                 *keys,
                 *(
                     func.sum(case((Allocation.applied_on > day, Allocation.amount), else_=0)).label(
@@ -533,12 +617,12 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
                 ),
             )
             .where(
-                Allocation.organisation_id == organisation_id,
+                _of(Allocation.organisation_id, organisation_ids),
                 Allocation.active.is_(True),
                 Allocation.applied_on > earliest,
                 condition,
             )
-            .group_by(*keys)
+            .group_by(Allocation.organisation_id, *keys)
             .subquery()
         )
 
@@ -558,14 +642,21 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
         rate: SQLColumnExpression[Decimal | None],
     ) -> list[ColumnElement[Any]]:
         found: list[ColumnElement[Any]] = []
+        counts: list[ColumnElement[Any]] = []
         for view in views:
             if not view.credits:
                 found += [literal_column("0")] * len(view.buckets.labels)
+                counts.append(literal_column("0"))
                 continue
             left = left_after(days.index(view.as_of))
             owing = and_(dated <= view.as_of, left > OPEN_ABOVE)
-            found += _bucket_sums(view, dated, owing, -left * func.coalesce(rate, 1))
-        return found
+            if len(days) == 1:  # the WHERE (unused_on_a_day) is this very condition
+                found += _bucket_sums(view, dated, None, -left * func.coalesce(rate, 1))
+                counts.append(literal_column("1"))
+            else:
+                found += _bucket_sums(view, dated, owing, -left * func.coalesce(rate, 1))
+                counts.append(case((owing, 1), else_=0))
+        return found + counts
 
     def unused_on_a_day(
         left_after: Callable[[int], ColumnElement[Any]], dated: SQLColumnExpression[date]
@@ -581,6 +672,7 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
 
     notes: Select[Any] = (
         select(
+            CreditNote.organisation_id.label("organisation"),
             CreditNote.customer_ledger_id.label("customer"),
             CreditNote.currency.label("currency"),
             *_labelled(
@@ -592,17 +684,21 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
             ),
         )
         .select_from(CreditNote)
-        .outerjoin(later, later.c.key == CreditNote.ledger_id)
+        .outerjoin(
+            later,
+            and_(later.c.organisation == CreditNote.organisation_id, later.c.key == CreditNote.ledger_id),
+        )
         .where(
-            CreditNote.organisation_id == organisation_id,
+            _of(CreditNote.organisation_id, organisation_ids),
             CreditNote.status == RecordStatus.ACTIVE.value,
             CreditNote.issued_on <= days[-1],
             unused_on_a_day(note_left, CreditNote.issued_on),
         )
-        .group_by(CreditNote.customer_ledger_id, CreditNote.currency)
+        .group_by(CreditNote.organisation_id, CreditNote.customer_ledger_id, CreditNote.currency)
     )
     payments: Select[Any] = (
         select(
+            Payment.organisation_id.label("organisation"),
             Payment.customer_ledger_id.label("customer"),
             Payment.currency.label("currency"),
             *_labelled(
@@ -614,14 +710,21 @@ def _credit_branches(organisation_id: int, views: Sequence[AgingView]) -> list[S
             ),
         )
         .select_from(Payment)
-        .outerjoin(spent, and_(spent.c.kind == Payment.kind, spent.c.key == Payment.ledger_id))
+        .outerjoin(
+            spent,
+            and_(
+                spent.c.organisation == Payment.organisation_id,
+                spent.c.kind == Payment.kind,
+                spent.c.key == Payment.ledger_id,
+            ),
+        )
         .where(
-            Payment.organisation_id == organisation_id,
+            _of(Payment.organisation_id, organisation_ids),
             Payment.status == RecordStatus.ACTIVE.value,
             Payment.received_on <= days[-1],
             unused_on_a_day(money_left, Payment.received_on),
         )
-        .group_by(Payment.customer_ledger_id, Payment.currency)
+        .group_by(Payment.organisation_id, Payment.customer_ledger_id, Payment.currency)
     )
     return [notes, payments]
 

@@ -213,4 +213,4 @@ def test_the_nightly_job_queues_a_snapshot_per_connected_organisation(session, r
     session.commit()
 
     assert snapshot_all() == 1
-    assert [job.args for job in jobs.queue("low").jobs] == [(live.id,)]
+    assert [job.args for job in jobs.queue("low").jobs] == [([live.id],)]

@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from integration.ledger import RecordStatus
 from reminders.models import AgingSnapshot
-from reminders.receivables.aging import AgingBasis, AgingView, Buckets, aging_report, aging_totals
+from reminders.receivables.aging import (
+    AgingBasis,
+    AgingView,
+    Buckets,
+    aging_report,
+    aging_totals,
+    organisations_aging,
+)
 from reminders.receivables.snapshots import take_snapshot
 from runtime import clock
 from runtime.tenancy import Organisation
@@ -167,6 +174,20 @@ def test_many_agings_in_one_pass_total_as_each_report_alone(  # type: ignore[no-
         for view in views
     ]
     assert together == alone
+
+    # Many organisations in one statement (the nightly snapshots'): each its own totals and customers.
+    other = store(session, invoices[::2])
+    store_credits(session, other, unused[1::2])
+    found = organisations_aging(session, [organisation_id, other], views)
+    for each in (organisation_id, other):
+        reports = [
+            aging_report(session, each, view.as_of, view.basis, view.buckets, view.credits) for view in views
+        ]
+        if each not in found:
+            assert all(not report.customers for report in reports)
+            continue
+        assert found[each].totals == [report.totals for report in reports]
+        assert found[each].customers == [len(report.customers) for report in reports]
 
 
 ZONES = [

@@ -158,3 +158,59 @@ def test_a_payment_brings_its_allocations_and_a_void_takes_them_back(session, or
     session.commit()
 
     assert [a.active for a in session.scalars(select(Allocation))] == [False, False]
+
+
+def applied(session, ledger_id: str = "inv-1") -> tuple[Decimal, date | None]:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    stored = session.scalars(select(Invoice).where(Invoice.ledger_id == ledger_id)).one()
+    return stored.applied, stored.applied_through
+
+
+def test_each_invoice_keeps_what_its_live_allocations_apply_whoever_writes_them(session, organisation) -> None:
+    # The payment arrives before its invoice: the invoice starts with the payment counted.
+    upsert_payments(
+        session,
+        organisation,
+        [payment(RecordStatus.ACTIVE, T0, LedgerAllocation("inv-1", Decimal("60.00"), date(2026, 11, 2)))],
+    )
+    upsert_invoices(session, organisation, [invoice(due="60.00"), invoice("inv-2")])
+    session.commit()
+    assert applied(session) == (Decimal("60.00"), date(2026, 11, 2))
+    assert applied(session, "inv-2") == (Decimal("0"), None)
+
+    # A second source, written as any code might (an ORM row): summed with the first, latest day kept.
+    session.add(
+        Allocation(
+            organisation_id=organisation,
+            source_kind="credit_note",
+            source_ledger_id="cn-1",
+            invoice_ledger_id="inv-1",
+            amount=Decimal("20.00"),
+            applied_on=date(2026, 11, 20),
+        )
+    )
+    session.commit()
+    assert applied(session) == (Decimal("80.00"), date(2026, 11, 20))
+
+    # The payment voided: its money no longer counts, and the latest day is the credit note's.
+    upsert_payments(
+        session,
+        organisation,
+        [
+            payment(
+                RecordStatus.VOIDED,
+                T0 + timedelta(hours=1),
+                LedgerAllocation("inv-1", Decimal("60.00"), date(2026, 11, 2)),
+            )
+        ],
+    )
+    session.commit()
+    assert applied(session) == (Decimal("20.00"), date(2026, 11, 20))
+
+    # A newer version of the invoice leaves the sums alone; deleting the last allocation clears them.
+    upsert_invoices(session, organisation, [invoice(due="100.00", updated=T0 + timedelta(hours=2))])
+    session.commit()
+    assert applied(session) == (Decimal("20.00"), date(2026, 11, 20))
+    session.query(Allocation).filter(Allocation.source_ledger_id == "cn-1").delete()
+    session.commit()
+    assert applied(session) == (Decimal("0"), None)
