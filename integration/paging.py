@@ -66,10 +66,17 @@ def changed_pages(
     key: Callable[[Row], str],
     since: datetime | None,
     page_size: int,
+    fetch_pages: Callable[[datetime | None, int, int], list[list[Row]]] | None = None,
+    pages_wanted: Callable[[int], int] | None = None,
 ) -> Iterator[list[Row]]:
     """Yield pages of rows not yielded before (or changed since). ``fetch(bound, page)`` is one
     call for the rows changed since a whole-second ``bound`` (None: all), in updated-time order;
-    ``since`` is sent as its whole second (the caller has already allowed its own overlap)."""
+    ``since`` is sent as its whole second (the caller has already allowed its own overlap).
+
+    A ledger that answers several pages in one call (QuickBooks' batch endpoint) gives
+    ``fetch_pages(bound, first page, how many)`` and ``pages_wanted(records read so far)``: the
+    pages of one call are read by number at one bound, a walk like any other, and the bound moves
+    after the call's last page as it moves after one page."""
     bound, page = (None if since is None else whole_second(since)), 1
     seen: dict[str, datetime] = {}
     walks: set[datetime | None] = set()  # bounds at which pages were read by number
@@ -77,25 +84,33 @@ def changed_pages(
     last_second: datetime | None = None  # the whole second of the last full page's newest record
     in_last_second: dict[str, datetime] = {}  # records read that are stamped in that second
     while True:
-        rows = fetch(bound, page)
-        fresh, moved_from = [], []
-        for row in rows:
-            before, at = seen.get(key(row)), updated_at(row)
-            if before is None or at > before:
-                fresh.append(row)
-                seen[key(row)] = at
-                if before is not None:
-                    moved_from.append(before)
-        if fresh:
-            yield fresh
+        if fetch_pages is not None and pages_wanted is not None:
+            pages = fetch_pages(bound, page, max(1, pages_wanted(len(seen))))
+        else:
+            pages = [fetch(bound, page)]
+        moved_from: list[datetime] = []
+        for rows in pages:
+            fresh = []
+            for row in rows:
+                before, at = seen.get(key(row)), updated_at(row)
+                if before is None or at > before:
+                    fresh.append(row)
+                    seen[key(row)] = at
+                    if before is not None:
+                        moved_from.append(before)
+            if fresh:
+                yield fresh
         repeat = _walk_to_repeat(walks, moved_from)
         if repeat is not None:
             bound, page = repeat[0], 1
             continue
-        if len(rows) < page_size:
+        if not pages or any(len(rows) < page_size for rows in pages):
             return
+        if len(pages) > 1:
+            walks.add(bound)  # pages after the first were read by number at this bound
         if bound is None and page == 1:
-            earliest = min(updated_at(row) for row in rows)
+            earliest = min(updated_at(row) for row in pages[0])
+        rows = [row for read in pages for row in read]
         last = max(updated_at(row) for row in rows)
         onward = bound_for(last)
         if whole_second(last) != last_second:
@@ -106,7 +121,7 @@ def changed_pages(
         # From the start, a bound at or before the ledger's first record is no move at all.
         if onward <= (bound if bound is not None else earliest):
             walks.add(bound)
-            page += 1  # the bound cannot move past this page: read the next one at the same bound
+            page += len(pages)  # the bound cannot move past these pages: read on at the same bound
             continue
         # At the new bound the records stamped before `last` come first, and those read in last's
         # own second are among them however the filter reads the bound: whole pages of them need

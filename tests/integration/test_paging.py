@@ -57,14 +57,23 @@ class Ledger:
         return fetch
 
 
-def read_all(ledger: Ledger, page_size: int, edits: list[int]) -> tuple[list[str], set[str]]:
-    """Read everything; after each page someone edits a record, which moves it to the end."""
+def read_all(
+    ledger: Ledger, page_size: int, edits: list[int], pages_a_call: int = 0
+) -> tuple[list[str], set[str]]:
+    """Read everything; after each page someone edits a record, which moves it to the end. With
+    ``pages_a_call``, pages come that many in one call (the edits land after the call answered)."""
     yielded: list[str] = []
     edited: set[str] = set()
     pending = list(edits)
-    for page in paging.changed_pages(
-        ledger.fetch(page_size), lambda r: r["at"], lambda r: r["id"], None, page_size
-    ):
+    fetch = ledger.fetch(page_size)
+
+    def fetch_pages(bound, first, count):  # one call however many pages it answers
+        pages = [fetch(bound, page) for page in range(first, first + count)]
+        ledger.calls -= count - 1
+        return pages
+
+    batched = {"fetch_pages": fetch_pages, "pages_wanted": lambda read: pages_a_call} if pages_a_call else {}
+    for page in paging.changed_pages(fetch, lambda r: r["at"], lambda r: r["id"], None, page_size, **batched):
         yielded.extend(row["id"] for row in page)
         if pending and ledger.rows:
             key = str(pending.pop() % len(ledger.rows))
@@ -93,6 +102,26 @@ def test_every_record_is_read_even_when_others_edit_between_pages(
     assert all(yielded.count(key) == 1 for key in set(yielded) - edited)
     assert all(bound is None or bound.microsecond == 0 for bound in ledger.bounds)
     assert ledger.calls <= (len(edits) + 1) * (2 * len(stamps) + 3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    stamps=st.lists(st.integers(0, 60), max_size=120),
+    page_size=st.integers(1, 12),
+    edits=st.lists(st.integers(0, 119), max_size=6),
+    change_filter=st.sampled_from(FILTERS),
+    pages_a_call=st.integers(2, 5),
+)
+def test_pages_read_several_a_call_miss_nothing_either(stamps, page_size, edits, change_filter, pages_a_call):
+    """QuickBooks' batch endpoint: several pages by number at one bound in one call."""
+    ledger = Ledger(stamps, change_filter, "stable")
+
+    yielded, edited = read_all(ledger, page_size, edits, pages_a_call)
+
+    assert set(yielded) == set(ledger.rows)
+    assert all(yielded.count(key) == 1 for key in set(yielded) - edited)
+    if not edits and stamps:  # nothing moved: about one call per pages_a_call pages, not one a page
+        assert ledger.calls <= 2 * len(stamps) // (page_size * pages_a_call) + 3
 
 
 @settings(max_examples=150, deadline=None)

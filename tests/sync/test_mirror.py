@@ -166,7 +166,9 @@ def applied(session, ledger_id: str = "inv-1") -> tuple[Decimal, date | None]:  
     return stored.applied, stored.applied_through
 
 
-def test_each_invoice_keeps_what_its_live_allocations_apply_whoever_writes_them(session, organisation) -> None:
+def test_each_invoice_keeps_what_its_live_allocations_apply_whoever_writes_them(
+    session, organisation
+) -> None:
     # The payment arrives before its invoice: the invoice starts with the payment counted.
     upsert_payments(
         session,

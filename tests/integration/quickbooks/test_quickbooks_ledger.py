@@ -25,6 +25,7 @@ from integration.sandbox.quickbooks.strictness import Strictness
 from runtime import clock
 
 QUERY = "/v3/company/{realmId}/query"
+BATCH = "/v3/company/{realmId}/batch"
 CDC = "/v3/company/{realmId}/cdc"
 
 
@@ -71,7 +72,8 @@ def calls_to(sandbox, endpoint: str) -> int:
 # Changed since ------------------------------------------------------------------------------------
 
 
-def test_first_read_of_2500_invoices_takes_three_queries_of_1000(ledger, qbo_sandbox, company):
+def test_first_read_of_2500_invoices_takes_two_batch_calls(ledger, qbo_sandbox, company):
+    """The count with the first page of 1000, then the pages that remain in one call."""
     buyer = customer(company, "Bulk Buyer")
     start = qbo_sandbox.clock.now() - timedelta(hours=2)
     for n in range(2500):
@@ -82,7 +84,7 @@ def test_first_read_of_2500_invoices_takes_three_queries_of_1000(ledger, qbo_san
     records = flat(pages)
     assert len(pages) == 3 and len(pages[0]) == 1000
     assert len(records) == len({r.ledger_id for r in records}) == 2500
-    assert calls_to(qbo_sandbox, QUERY) == 3 and ledger.calls == 3
+    assert (calls_to(qbo_sandbox, BATCH), calls_to(qbo_sandbox, QUERY)) == (2, 0) and ledger.calls == 2
 
 
 def test_a_page_that_shares_one_second_moves_on_by_startposition(ledger, qbo_sandbox, company):
@@ -94,7 +96,7 @@ def test_a_page_that_shares_one_second_moves_on_by_startposition(ledger, qbo_san
     records = flat(ledger.changed_invoices(None))
 
     assert len({r.ledger_id for r in records}) == 1500
-    assert calls_to(qbo_sandbox, QUERY) == 2
+    assert (calls_to(qbo_sandbox, BATCH), calls_to(qbo_sandbox, QUERY)) == (2, 0)
 
 
 def test_recent_changes_come_from_one_cdc_call_with_deletions(ledger, qbo_sandbox, company):
@@ -121,7 +123,7 @@ def test_changes_older_than_cdc_look_back_are_queried(ledger, qbo_sandbox, compa
     records = flat(ledger.changed_invoices(clock.now() - timedelta(days=45)))
 
     assert len(records) == 1
-    assert (calls_to(qbo_sandbox, CDC), calls_to(qbo_sandbox, QUERY)) == (0, 1)
+    assert (calls_to(qbo_sandbox, CDC), calls_to(qbo_sandbox, BATCH)) == (0, 1)
 
 
 def test_inactive_customers_are_read_as_inactive(ledger, company):
