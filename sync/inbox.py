@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -22,8 +22,10 @@ from sync.models import InboxEvent
 MIRRORED = {"invoice", "contact", "credit_note", "payment"}
 
 
-def store_events(session: Session, events: list[IncomingEvent]) -> int:
-    """Insert the events not stored yet (one statement); returns how many were new."""
+def store_events(session: Session | Connection, events: list[IncomingEvent]) -> int:
+    """Insert the events not stored yet (one statement); returns how many were new. Webhook
+    intake passes a connection in autocommit: the one INSERT is its own transaction, one round
+    trip to the database where BEGIN, INSERT and COMMIT were three."""
     if not events:
         return 0
     now = clock.now()
@@ -42,7 +44,7 @@ def store_events(session: Session, events: list[IncomingEvent]) -> int:
         }
         for event in _unique(events)
     ]
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
     table = InboxEvent.__table__
     statement = (
         insert(table)
@@ -55,12 +57,16 @@ def store_events(session: Session, events: list[IncomingEvent]) -> int:
     return len(session.execute(statement, rows).all())
 
 
-def store_malformed(session: Session, provider: str, body: bytes, problem: str) -> None:
+def _dialect(session: Session | Connection) -> str:
+    return session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
+
+
+def store_malformed(session: Session | Connection, provider: str, body: bytes, problem: str) -> None:
     """Keep a correctly signed delivery we could not read, so nothing is lost and someone can look."""
     # PostgreSQL's JSONB refuses NUL; invalid UTF-8 (lone surrogates among it) becomes U+FFFD.
     text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     key = hashlib.sha256(body).hexdigest()
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
     session.execute(
         insert(InboxEvent)
         .values(
