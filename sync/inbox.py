@@ -7,9 +7,10 @@ only after the commit. The same event delivered twice, or replayed, hits the uni
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -44,17 +45,22 @@ def store_events(session: Session | Connection, events: list[IncomingEvent]) -> 
         }
         for event in _unique(events)
     ]
-    insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
+    # The rows as parameters, not as VALUES: SQLAlchemy compiles the statement once and sends
+    # batches that each driver can take ("insertmanyvalues"); one VALUES of 10,000 rows would pass
+    # SQLite's 32,766 bound parameters and take seconds to compile.
+    return len(session.execute(_insert_events(_dialect(session)), rows).all())
+
+
+@functools.cache
+def _insert_events(dialect: str) -> Insert:
+    """The inbox's INSERT, built once per database: its cache key is then worked out once too."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = InboxEvent.__table__
-    statement = (
+    return (
         insert(table)
         .on_conflict_do_nothing(index_elements=["provider", "dedupe_key"])
         .returning(table.c.id)  # the new rows; rowcount is not reliable here on every driver
     )
-    # The rows as parameters, not as VALUES: SQLAlchemy compiles the statement once and sends
-    # batches that each driver can take ("insertmanyvalues"); one VALUES of 10,000 rows would pass
-    # SQLite's 32,766 bound parameters and take seconds to compile.
-    return len(session.execute(statement, rows).all())
 
 
 def _dialect(session: Session | Connection) -> str:

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from runtime import jobs, logs
 from runtime import redis as relance_redis
 from runtime.db import db
+from runtime.logs import REQUEST_ID
 from runtime.settings import Settings, get_settings
 from web import request_limits
 
@@ -24,7 +25,6 @@ log = logs.get_logger(__name__)
 csrf = CSRFProtect()
 
 # An incoming X-Request-ID is kept only if it looks like an id, never echoed raw into logs.
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # A portal link's token is a customer's key to their account: the request log never writes it.
 PORTAL_TOKEN = re.compile(r"^(/portal/l/)[^/]+")
 
@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=settings.csrf_token_hours * 3600,
         MAX_CONTENT_LENGTH=1024 * 1024,  # forms; the webhook intake allows more (webhooks.intake)
     )
-    db.bind(settings.sqlalchemy_url)
+    # One pooled connection per thread a web worker runs (gunicorn's gthread, WEB_THREADS).
+    db.bind(settings.sqlalchemy_url, pool_size=max(5, settings.web_threads))
     redis_client = relance_redis.connect(settings)
     app.extensions["redis"] = redis_client
     jobs.use_connection(redis_client)
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.schedules import schedules
     from web.settings import settings_area
     from web.team import team
+    from webhooks.intake import install as install_intake
     from webhooks.intake import intake
 
     login_manager.init_app(app)
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     _log_requests(app)
     enforce_roles(app)
     protect(app, settings)
+    # The ledgers' deliveries are answered in front of all of the above (webhooks/intake.py).
+    install_intake(app, settings, redis_client)
     app.teardown_appcontext(lambda _exc: db.session.remove())
     return app
 
