@@ -38,6 +38,7 @@ deletion itself.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,31 +75,45 @@ def changed_pages(
     ``since`` is sent as its whole second (the caller has already allowed its own overlap).
 
     A ledger that answers several pages in one call (QuickBooks' batch endpoint) gives
-    ``fetch_pages(bound, first page, how many)`` and ``pages_wanted(records read so far)``: the
-    pages of one call are read by number at one bound, a walk like any other, and the bound moves
-    after the call's last page as it moves after one page."""
+    ``fetch_pages(bound, first page, how many)`` and ``pages_wanted(records read so far)``. In
+    its answer every page after the first begins with the last row of the page before it (it is
+    asked from one position earlier): if that row is not the same, a record read earlier in the
+    call moved to the end meanwhile and shifted what followed, and the call is read again. So the
+    pages of one call need no walk remembered, and the bound moves after the call's last page as
+    it moves after one page.
+
+    Memory stays flat in the ledger's size: a record stamped before the bound can only come back
+    edited (newer, so never mistaken for a repeat), so what was read before the bound is
+    forgotten as the bound moves, unless a walk by page number may have to be read again."""
     bound, page = (None if since is None else whole_second(since)), 1
     seen: dict[str, datetime] = {}
+    order: deque[tuple[datetime, str]] = deque()  # what seen holds, in the order it was read
+    read = 0  # records yielded so far
     walks: set[datetime | None] = set()  # bounds at which pages were read by number
     earliest = datetime.max.replace(tzinfo=UTC)  # the first record's time, once read from the start
     last_second: datetime | None = None  # the whole second of the last full page's newest record
     in_last_second: dict[str, datetime] = {}  # records read that are stamped in that second
     while True:
         if fetch_pages is not None and pages_wanted is not None:
-            pages = fetch_pages(bound, page, max(1, pages_wanted(len(seen))))
+            pages = _joined(fetch_pages(bound, page, max(1, pages_wanted(read))), key, updated_at, page_size)
+            if pages is None:
+                continue  # a record moved during the call: read the call's pages again
         else:
             pages = [fetch(bound, page)]
         moved_from: list[datetime] = []
         for rows in pages:
             fresh = []
             for row in rows:
-                before, at = seen.get(key(row)), updated_at(row)
+                row_key, at = key(row), updated_at(row)
+                before = seen.get(row_key)
                 if before is None or at > before:
                     fresh.append(row)
-                    seen[key(row)] = at
+                    seen[row_key] = at
+                    order.append((at, row_key))
                     if before is not None:
                         moved_from.append(before)
             if fresh:
+                read += len(fresh)
                 yield fresh
         repeat = _walk_to_repeat(walks, moved_from)
         if repeat is not None:
@@ -106,11 +121,9 @@ def changed_pages(
             continue
         if not pages or any(len(rows) < page_size for rows in pages):
             return
-        if len(pages) > 1:
-            walks.add(bound)  # pages after the first were read by number at this bound
         if bound is None and page == 1:
             earliest = min(updated_at(row) for row in pages[0])
-        rows = [row for read in pages for row in read]
+        rows = [row for each in pages for row in each]
         last = max(updated_at(row) for row in rows)
         onward = bound_for(last)
         if whole_second(last) != last_second:
@@ -131,6 +144,45 @@ def changed_pages(
         bound, page = onward, 1 + certain // page_size
         if page > 1:
             walks.add(bound)
+        _forget_before(seen, order, bound, walks)
+
+
+def _joined(
+    pages: list[list[Row]], key: Callable[[Row], str], updated_at: Callable[[Row], datetime], page_size: int
+) -> list[list[Row]] | None:
+    """The pages of one call without the row each repeats from the page before it; None if a
+    page does not begin where the one before it ended (something moved during the call). Pages
+    after a short one (the end) are left out."""
+    joined = pages[:1]
+    for current in pages[1:]:
+        previous = joined[-1]
+        if len(previous) < page_size:
+            break  # the previous page was the last
+        if not current:
+            joined.append(current)
+            break
+        head, last = current[0], previous[-1]
+        if key(head) != key(last) or updated_at(head) != updated_at(last):
+            return None
+        joined.append(current[1:])
+    return joined
+
+
+def _forget_before(
+    seen: dict[str, datetime],
+    order: deque[tuple[datetime, str]],
+    bound: datetime | None,
+    walks: set[datetime | None],
+) -> None:
+    """Forget what was read stamped before ``bound`` (it cannot come back unedited), but what a
+    walk by page number at or before its time needs to tell that it moved (``_walk_to_repeat``)."""
+    if bound is None or None in walks:
+        return
+    limit = min([bound, *(walk for walk in walks if walk is not None)])
+    while order and order[0][0] < limit:
+        at, row_key = order.popleft()
+        if seen.get(row_key) == at:
+            del seen[row_key]
 
 
 def _walk_to_repeat(walks: set[datetime | None], moved_from: list[datetime]) -> tuple[datetime | None] | None:

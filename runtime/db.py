@@ -217,14 +217,15 @@ def upsert(
     """
     if not rows:
         return
-    insert = dialect_insert(session)
+    # The rows as parameters of one statement (executemany), not as a VALUES list: a VALUES of n
+    # rows is a new statement for every n, compiled and kept in SQLAlchemy's statement cache,
+    # which a long sync filled with hundreds of large ones (most of a first sync's memory).
+    statement = dialect_insert(session)(table)
+    condition: ColumnElement[bool] | None = only_if(table, statement.excluded) if only_if else None
+    upserting = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: statement.excluded[name] for name in rows[0] if name not in (*keys, "id")},
+        where=condition,
+    )
     for start in range(0, len(rows), UPSERT_CHUNK):
-        statement = insert(table).values(rows[start : start + UPSERT_CHUNK])
-        condition: ColumnElement[bool] | None = only_if(table, statement.excluded) if only_if else None
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={name: statement.excluded[name] for name in rows[0] if name not in (*keys, "id")},
-                where=condition,
-            )
-        )
+        session.execute(upserting, rows[start : start + UPSERT_CHUNK])

@@ -41,14 +41,13 @@ def note_changes(session: Session, organisation_id: int, customer_ledger_ids: It
         return
     now = clock.now()
     table = AccountChange.__table__
-    statement = dialect_insert(session)(table).values(
-        [{"organisation_id": organisation_id, "customer_ledger_id": i, "changed_at": now} for i in ids]
-    )
-    session.execute(
+    statement = dialect_insert(session)(table)
+    session.execute(  # the rows as parameters: one statement whatever their number (runtime/db.py upsert)
         statement.on_conflict_do_update(
             index_elements=["organisation_id", "customer_ledger_id"],
             set_={"changed_at": statement.excluded.changed_at},
-        )
+        ),
+        [{"organisation_id": organisation_id, "customer_ledger_id": i, "changed_at": now} for i in ids],
     )
 
 

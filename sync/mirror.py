@@ -184,19 +184,19 @@ def _replace_allocations(
         for kind, source in winners
         for allocation in _merge(source.allocations)
     ]
-    insert = dialect_insert(session)
-    for start in range(0, len(rows), CHUNK):
-        statement = insert(table).values(rows[start : start + CHUNK])
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["organisation_id", "source_kind", "source_ledger_id", "invoice_ledger_id"],
-                set_={
-                    "amount": statement.excluded.amount,
-                    "applied_on": statement.excluded.applied_on,
-                    "active": statement.excluded.active,
-                },
-            )
-        )
+    statement = dialect_insert(session)(table)
+    upserting = statement.on_conflict_do_update(
+        index_elements=["organisation_id", "source_kind", "source_ledger_id", "invoice_ledger_id"],
+        set_={
+            "amount": statement.excluded.amount,
+            "applied_on": statement.excluded.applied_on,
+            "active": statement.excluded.active,
+        },
+    )
+    for start in range(
+        0, len(rows), CHUNK
+    ):  # one statement, the rows as its parameters (runtime/db.py upsert)
+        session.execute(upserting, rows[start : start + CHUNK])
 
 
 def _current_versions(

@@ -64,6 +64,9 @@ BATCH_ITEMS = 30  # queries in one call of the batch endpoint (BBATCH, quickbook
 # one answer (about 30 MB of JSON for 10 pages of invoices) keeps a sync's memory flat in the size
 # of the ledger: a 100,000-invoice company is read in more calls, never in bigger ones.
 PAGES_PER_CALL = 10
+# Records a page of a batch call: one under MAXRESULTS, so that a page asked with the row before
+# it (paging.py: the pages of one call must join up) is still one query's most.
+BATCHED_PAGE = PAGE_SIZE - 1
 
 
 def _quoted(value: str) -> str:
@@ -163,20 +166,22 @@ class QuickBooksLedger:
                 conditions.append(f"MetaData.LastUpdatedTime >= '{mapping.query_time(bound)}'")
             return f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
-        def statement(bound: datetime | None, page: int) -> str:
-            start = (page - 1) * PAGE_SIZE + 1
+        def statement(bound: datetime | None, page: int, with_the_row_before: bool = False) -> str:
+            # A page of BATCHED_PAGE records; with the row before it, the one the page before ends
+            # with (paging.py checks that the pages of one call join up).
+            start = (page - 1) * BATCHED_PAGE + (0 if with_the_row_before else 1)
             return (
                 # Not SQL: a QuickBooks query built from constants and a formatted time.
                 # One sort key, as Intuit documents ORDERBY (DQ); ties are paging.py's to handle.
                 f"SELECT * FROM {entity}{clause(bound)} ORDERBY {ORDER_KEY} "  # noqa: S608
-                f"STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
+                f"STARTPOSITION {start} MAXRESULTS {BATCHED_PAGE + (1 if with_the_row_before else 0)}"
             )
 
         def fetch(bound: datetime | None, page: int) -> list[dict[str, Any]]:
             return mapping.query_rows(self.query(statement(bound, page)), entity)
 
         def fetch_pages(bound: datetime | None, first: int, count: int) -> list[list[dict[str, Any]]]:
-            statements = [statement(bound, page) for page in range(first, first + count)]
+            statements = [statement(bound, page, page > first) for page in range(first, first + count)]
             if not total:
                 statements.insert(0, f"SELECT COUNT(*) FROM {entity}{clause(bound)}")  # noqa: S608
             answers = self.batch(statements)
@@ -188,14 +193,14 @@ class QuickBooksLedger:
             if not total:
                 return 1
             # What is left, and a page more for the records read again past each new bound.
-            return min(PAGES_PER_CALL, -(-(total[0] - read) // PAGE_SIZE) + 1)
+            return min(PAGES_PER_CALL, -(-(total[0] - read) // BATCHED_PAGE) + 1)
 
         return changed_pages(
             fetch,
             mapping.updated_at,
             lambda row: str(row["Id"]),
             since,
-            PAGE_SIZE,
+            BATCHED_PAGE,
             fetch_pages=fetch_pages,
             pages_wanted=pages_wanted,
         )
