@@ -118,6 +118,13 @@ def upgrade() -> None:
     op.drop_index("ix_invoices_aging", table_name="invoices")
     op.create_index("ix_invoices_aging", "invoices", AGING)
     op.create_index("ix_allocations_applied_on", "allocations", ["organisation_id", "applied_on"])
+    # The triggers' max(applied_on) of one invoice: with the day in the invoice's index, one step.
+    # Without it SQLite read the organisation's allocations by day until it met the invoice's
+    # (a scan per allocation written: hours for a 200,000-invoice organisation).
+    op.drop_index("ix_allocations_invoice", table_name="allocations")
+    op.create_index(
+        "ix_allocations_invoice", "allocations", ["organisation_id", "invoice_ledger_id", "applied_on"]
+    )
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in POSTGRESQL_TRIGGERS if postgresql else SQLITE_TRIGGERS:
         op.execute(statement)
@@ -127,6 +134,8 @@ def downgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in POSTGRESQL_DROPS if postgresql else SQLITE_DROPS:
         op.execute(statement)
+    op.drop_index("ix_allocations_invoice", table_name="allocations")
+    op.create_index("ix_allocations_invoice", "allocations", ["organisation_id", "invoice_ledger_id"])
     op.drop_index("ix_allocations_applied_on", table_name="allocations")
     op.drop_index("ix_invoices_aging", table_name="invoices")
     op.create_index("ix_invoices_aging", "invoices", OLD_AGING)
