@@ -81,16 +81,13 @@ def display_url(url: str | URL) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def build_engine(url: str, *, pool: bool = True, pool_size: int = 5, pre_ping: bool = True) -> Engine:
+def build_engine(url: str, *, pool: bool = True, pool_size: int = 5) -> Engine:
     """An engine for ``url``; SQLite gets WAL and a busy timeout so web, worker and scheduler share it.
 
     ``pool_size`` connections are kept open: as many as the process's threads use at once (a web
     worker's WEB_THREADS). Past it SQLAlchemy opens overflow connections and closes each one when
     it is returned: under load that is a new PostgreSQL backend per request (a fork on the
-    server), which took half of the machine's CPU at 400 webhook deliveries a second.
-
-    ``pre_ping`` (PostgreSQL): each checkout first asks the server ``SELECT 1``, so a connection
-    the server dropped (a restart, a failover) is replaced before a request uses it."""
+    server), which took half of the machine's CPU at 400 webhook deliveries a second."""
     parsed = make_url(url)
     options: dict[str, Any] = {"future": True, "pool_size": pool_size} if pool else {"future": True}
     if parsed.get_backend_name() == "sqlite":
@@ -99,7 +96,7 @@ def build_engine(url: str, *, pool: bool = True, pool_size: int = 5, pre_ping: b
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
         options["connect_args"] = {"connect_timeout": 5}
-        options["pool_pre_ping"] = pre_ping
+        options["pool_pre_ping"] = True
     if not pool:
         options["poolclass"] = NullPool
     engine = create_engine(parsed, **options)
@@ -121,8 +118,6 @@ class Database:
 
     def __init__(self) -> None:
         self._engine: Engine | None = None
-        self._unpinged: Engine | None = None
-        self._url, self._pool_size = "", 5
         self.session = scoped_session(sessionmaker(expire_on_commit=False))
 
     def bind(self, url: str, pool_size: int = 5) -> None:
@@ -131,10 +126,6 @@ class Database:
         if self._engine is not None:
             self.session.remove()
             self._engine.dispose()
-        if self._unpinged is not None:
-            self._unpinged.dispose()
-            self._unpinged = None
-        self._url, self._pool_size = url, pool_size
         self._engine = build_engine(url, pool_size=pool_size)
         self.session.configure(bind=self._engine)
 
@@ -144,30 +135,17 @@ class Database:
             raise RuntimeError("the database is not bound yet: call runtime.db.db.bind() (create_app does)")
         return self._engine
 
-    @property
-    def unpinged_engine(self) -> Engine:
-        """The same database without the checkout's ``SELECT 1``, for a caller whose failure costs
-        nothing but a retry by the other side (webhook intake: a 503 and the ledger delivers
-        again). A dropped connection fails one request, and SQLAlchemy then replaces the pool's
-        connections; the round trip saved is a third of a delivery's time in the database."""
-        if self._unpinged is None:
-            self.engine  # noqa: B018  # raises if the database is not bound yet
-            self._unpinged = build_engine(self._url, pool_size=self._pool_size, pre_ping=False)
-        return self._unpinged
-
     def after_fork(self) -> None:
         """Drop connections inherited from a parent process; they belong to the parent."""
         self.session.remove()
-        for engine in (self._engine, self._unpinged):
-            if engine is not None:
-                engine.dispose(close=False)
+        if self._engine is not None:
+            self._engine.dispose(close=False)
 
     def close(self) -> None:
         """Close every pooled connection (the end of a process or of a test session)."""
         self.session.remove()
-        for engine in (self._engine, self._unpinged):
-            if engine is not None:
-                engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
     def ping(self) -> None:
         """Raise if the database does not answer."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import uuid
 from contextlib import suppress
 from datetime import datetime
 from typing import Any, TextIO
@@ -79,6 +80,12 @@ def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) 
 
 # An X-Request-ID a client may give its request (a proxy's), else the request gets its own.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id(incoming: str) -> str:
+    """The request's id: the one its X-Request-ID gave, if fit to log, else a new one."""
+    return incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
 
 _SHARED_PROCESSORS: list[Any] = [
     structlog.contextvars.merge_contextvars,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from datetime import timedelta
 
 import structlog
@@ -17,7 +16,6 @@ from flask_wtf.csrf import CSRFProtect
 from runtime import jobs, logs
 from runtime import redis as relance_redis
 from runtime.db import db
-from runtime.logs import REQUEST_ID
 from runtime.settings import Settings, get_settings
 from web import request_limits
 
@@ -133,8 +131,7 @@ def _log_requests(app: Flask) -> None:
 
     @app.before_request
     def start() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = logs.request_id(request.headers.get("X-Request-ID", ""))
         g.started = time.monotonic()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)

@@ -20,7 +20,6 @@ registered for their names (``url_for``, the roles' table) and answer any method
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -36,7 +35,8 @@ from integration.events import UnreadablePayload
 from integration.providers import LedgerProvider, all_providers
 from runtime.db import db
 from runtime.jobs import enqueue
-from runtime.logs import REQUEST_ID, get_logger
+from runtime.logs import get_logger
+from runtime.logs import request_id as new_request_id
 from runtime.settings import Settings
 from sync.inbox import store_events, store_malformed
 from sync.jobs import sync_from_inbox
@@ -83,8 +83,7 @@ class Intake:
             return self.app(environ, start_response)
         started = time.monotonic()
         request = Request(environ)
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = new_request_id(request.headers.get("X-Request-ID", ""))
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
@@ -172,7 +171,7 @@ def install(app: Flask, settings: Settings, client: redis.Redis) -> None:
 def _autocommit() -> Connection:
     """A connection on which each statement is its own transaction: the inbox's one INSERT is
     committed when it returns, in one round trip to the database."""
-    return db.unpinged_engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _keep_unreadable(provider: str, body: bytes, problem: str) -> Response:

@@ -28,8 +28,11 @@ SNAPSHOT_CHUNK = 200
 
 def settings_of(organisation_id: int) -> CollectionSettings:
     """The organisation's collection settings, the defaults if it never chose."""
-    found = db.session.get(CollectionSettings, organisation_id)
-    return found or CollectionSettings(
+    return db.session.get(CollectionSettings, organisation_id) or _default_settings(organisation_id)
+
+
+def _default_settings(organisation_id: int) -> CollectionSettings:
+    return CollectionSettings(
         organisation_id=organisation_id,
         aging_edges=[30, 60, 90, 120],
         aging_basis="due_date",
@@ -50,11 +53,17 @@ def take_snapshots(organisation_ids: Sequence[int], on: date | None = None) -> d
     handful of passes over the invoices, not a thousand queries."""
     session = db.session()
     alike: dict[tuple[date, str, tuple[int, ...]], list[int]] = defaultdict(list)
+    chosen_by = {
+        chosen.organisation_id: chosen
+        for chosen in session.scalars(
+            select(CollectionSettings).where(CollectionSettings.organisation_id.in_(organisation_ids))
+        )
+    }
     for organisation in session.scalars(select(Organisation).where(Organisation.id.in_(organisation_ids))):
-        chosen = settings_of(organisation.id)
+        chosen = chosen_by.get(organisation.id) or _default_settings(organisation.id)
         day = on or clock.today(organisation.timezone)
         alike[(day, chosen.aging_basis, tuple(chosen.aging_edges))].append(organisation.id)
-    taken: dict[int, int] = {}
+    taken: dict[int, AgingSnapshot] = {}
     for (day, basis, edges), ids in alike.items():
         buckets = Buckets(edges)
         # Credits netted, as the ledger's aged receivables show it.
@@ -81,13 +90,12 @@ def take_snapshots(organisation_ids: Sequence[int], on: date | None = None) -> d
             snapshot.customers = aging.customers[0] if aging is not None else 0
             snapshot.taken_at = clock.now()
             session.add(snapshot)
-            session.flush()
-            taken[organisation_id] = snapshot.id
+            taken[organisation_id] = snapshot
             log.info(
                 "aging.snapshot", organisation=organisation_id, day=day.isoformat(), total=str(snapshot.total)
             )
     session.commit()
-    return taken
+    return {organisation_id: snapshot.id for organisation_id, snapshot in taken.items()}
 
 
 def snapshot_all() -> int:
